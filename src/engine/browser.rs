@@ -1,0 +1,65 @@
+//! The few WebGPU facts wgpu does not pass on in a browser, read straight from `navigator.gpu`.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// True when the browser exposes `navigator.gpu` at all.
+pub fn has_webgpu() -> bool {
+    navigator_gpu().is_some()
+}
+
+fn navigator_gpu() -> Option<JsValue> {
+    let navigator = web_sys::window()?.navigator();
+    let gpu = Reflect::get(&navigator, &JsValue::from_str("gpu")).ok()?;
+    (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
+}
+
+/// What `GPUAdapter.info` says about the adapter.
+pub struct BrowserAdapterInfo {
+    pub vendor: String,
+    pub architecture: String,
+    pub description: String,
+}
+
+/// The adapter's vendor and architecture; "unknown" where the browser hides them.
+pub async fn adapter_info() -> BrowserAdapterInfo {
+    let read = read_adapter_info().await.unwrap_or(None);
+    read.unwrap_or(BrowserAdapterInfo {
+        vendor: "unknown".into(),
+        architecture: "unknown".into(),
+        description: String::new(),
+    })
+}
+
+async fn read_adapter_info() -> Result<Option<BrowserAdapterInfo>, JsValue> {
+    let Some(gpu) = navigator_gpu() else {
+        return Ok(None);
+    };
+    let request: Function = Reflect::get(&gpu, &JsValue::from_str("requestAdapter"))?.dyn_into()?;
+    let promise: Promise = request.call0(&gpu)?.dyn_into()?;
+    let adapter = JsFuture::from(promise).await?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Ok(None);
+    }
+    let info = Reflect::get(&adapter, &JsValue::from_str("info"))?;
+    let text = |name: &str| {
+        Reflect::get(&info, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|s| !s.is_empty())
+    };
+    let fallback = Reflect::get(&info, &JsValue::from_str("isFallbackAdapter"))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let mut description = text("description").unwrap_or_default();
+    if fallback {
+        description = format!("{description} (software fallback adapter)").trim().to_string();
+    }
+    Ok(Some(BrowserAdapterInfo {
+        vendor: text("vendor").unwrap_or_else(|| "unknown".into()),
+        architecture: text("architecture").unwrap_or_else(|| "unknown".into()),
+        description,
+    }))
+}

@@ -1,0 +1,138 @@
+//! Where the math runs: the GPU when it is there and healthy, the CPU otherwise.
+//!
+//! The CPU path is the reference. A GPU failure of any kind (no WebGPU, no adapter,
+//! a refused device, a rejected kernel, a lost device) turns into a CPU result plus
+//! the reason, so the UI can switch over and say why.
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+pub mod cpu;
+pub mod demo;
+pub mod gpu;
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+pub use gpu::{GpuEngine, GpuError};
+
+/// The user's choice of backend, kept in the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// WebGPU when it works, the CPU when it does not.
+    #[default]
+    Auto,
+    /// The CPU path only.
+    Cpu,
+}
+
+impl BackendChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Cpu => "cpu",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "auto" | "gpu" => Some(BackendChoice::Auto),
+            "cpu" => Some(BackendChoice::Cpu),
+            _ => None,
+        }
+    }
+}
+
+/// The device that runs the kernels, as far as the platform tells.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AdapterSummary {
+    pub backend: String,
+    pub vendor: String,
+    pub architecture: String,
+    pub description: String,
+}
+
+/// Why the CPU path is running.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CpuReason {
+    /// The user asked for it.
+    Chosen,
+    /// The GPU path failed or is missing.
+    Fallback(GpuError),
+}
+
+/// The engine that answers computations.
+#[derive(Clone)]
+pub enum Engine {
+    Gpu(GpuEngine),
+    Cpu(CpuReason),
+}
+
+/// A result, and the GPU failure that forced the CPU to produce it, if any.
+#[derive(Debug, Clone)]
+pub struct Outcome<T> {
+    pub value: T,
+    pub gpu_failure: Option<GpuError>,
+}
+
+impl Engine {
+    /// Start the chosen backend; a GPU that cannot start becomes a CPU engine with the reason.
+    pub async fn start(choice: BackendChoice, on_lost: impl Fn(String) + Send + 'static) -> Self {
+        match choice {
+            BackendChoice::Cpu => Engine::Cpu(CpuReason::Chosen),
+            BackendChoice::Auto => match GpuEngine::new(on_lost).await {
+                Ok(gpu) => Engine::Gpu(gpu),
+                Err(error) => Engine::Cpu(CpuReason::Fallback(error)),
+            },
+        }
+    }
+
+    /// A CPU engine standing in for a GPU that failed with `error`.
+    pub fn fallback(error: GpuError) -> Self {
+        Engine::Cpu(CpuReason::Fallback(error))
+    }
+
+    pub fn is_gpu(&self) -> bool {
+        matches!(self, Engine::Gpu(_))
+    }
+
+    /// Attention scores `S = Q·Kᵀ · scale` on the active path.
+    pub async fn scores(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        scale: f32,
+    ) -> Outcome<Array2<f32>> {
+        if let Engine::Gpu(gpu) = self {
+            match gpu.scores(q, k, scale).await {
+                Ok(value) => {
+                    return Outcome {
+                        value,
+                        gpu_failure: None,
+                    };
+                }
+                Err(error) => {
+                    return Outcome {
+                        value: cpu::scores(q, k, scale),
+                        gpu_failure: Some(error),
+                    };
+                }
+            }
+        }
+        Outcome {
+            value: cpu::scores(q, k, scale),
+            gpu_failure: None,
+        }
+    }
+}
+
+/// The largest absolute difference between two equally shaped matrices (∞ if shapes differ).
+pub fn max_abs_difference(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> f32 {
+    if a.dim() != b.dim() {
+        return f32::INFINITY;
+    }
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}

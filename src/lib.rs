@@ -1,0 +1,9 @@
+//! kernelscope: softmax attention against linear (kernel feature map) attention,
+//! computed on WebGPU or the CPU and drawn side by side.
+//!
+//! The math (`engine`) never touches the DOM; the UI (`ui`) never does math.
+
+pub mod engine;
+pub mod state;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
