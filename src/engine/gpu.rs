@@ -6,7 +6,6 @@
 use std::sync::{Arc, Mutex};
 
 use ndarray::{Array2, ArrayView2};
-use wgpu::util::DeviceExt;
 
 use super::AdapterSummary;
 
@@ -71,7 +70,7 @@ impl GpuEngine {
                 ..Default::default()
             })
             .await
-            .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+            .map_err(|e| GpuError::NoAdapter(adapter_failure(e)))?;
         let summary = describe_adapter(&adapter).await;
 
         // WebGPU's default limits only: what runs here runs on any WebGPU device.
@@ -138,6 +137,9 @@ impl GpuEngine {
     }
 
     fn ensure_alive(&self) -> Result<(), GpuError> {
+        // Natively, a loss is only reported from poll; let it be reported now.
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::Poll);
         match self.lost_reason() {
             Some(why) => Err(GpuError::DeviceLost(why)),
             None => Ok(()),
@@ -246,13 +248,17 @@ impl GpuEngine {
         Array2::from_shape_vec((n_q, n_k), values).map_err(|e| GpuError::ReadBack(e.to_string()))
     }
 
+    /// A buffer holding `bytes`. Written through the queue rather than mapped at creation:
+    /// mapping panics inside wgpu when the device is already gone, a queue write just fails.
     fn upload(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
-        self.device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: bytes,
-                usage,
-            })
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.len() as u64,
+            usage: usage | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue.write_buffer(&buffer, 0, bytes);
+        buffer
     }
 
     fn upload_matrix(&self, label: &str, m: ArrayView2<'_, f32>) -> wgpu::Buffer {
@@ -293,6 +299,15 @@ impl GpuEngine {
             Some(why) => GpuError::DeviceLost(why),
             None => error,
         }
+    }
+}
+
+/// Natively wgpu lists every backend it tried, which helps; in a browser only one was asked.
+fn adapter_failure(error: wgpu::RequestAdapterError) -> String {
+    if cfg!(target_arch = "wasm32") {
+        "the browser offers WebGPU but returned no adapter; it may be switched off or blocklisted for this GPU".into()
+    } else {
+        error.to_string()
     }
 }
 

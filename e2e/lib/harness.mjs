@@ -1,0 +1,106 @@
+// Shared pieces of the browser tests: a static server over dist/, Debian's Chromium, golden values.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
+export const dist = path.join(root, 'dist');
+export const screenshots = path.join(root, 'e2e', 'screenshots');
+
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+};
+
+/** Serve `dir` on 127.0.0.1 at a free port; resolves to { url, close }. */
+export function serve(dir = dist) {
+  if (!fs.existsSync(path.join(dir, 'index.html'))) {
+    throw new Error(`${dir}/index.html is missing: build the site first (trunk build --release)`);
+  }
+  const server = http.createServer((req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let file = path.normalize(path.join(dir, pathname));
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    fs.readFile(file, (err, body) => {
+      if (err) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({ url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+// Flags that keep Chromium from reaching for a network this machine does not have.
+const quiet = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** The two browser configurations every test runs in. */
+export const configurations = [
+  { name: 'webgpu', args: ['--enable-unsafe-webgpu'], backend: 'webgpu' },
+  { name: 'no-webgpu', args: [], backend: 'cpu' },
+];
+
+export async function launch(configuration) {
+  const userDataDir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'kernelscope-e2e-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...quiet, ...configuration.args],
+    viewport: { width: 1280, height: 900 },
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Open a page that records every console error and uncaught exception. */
+export async function openPage(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`page: ${err.message}`));
+  return { page, errors };
+}
+
+export function golden(name) {
+  const file = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'golden', 'scores.json'), 'utf8'));
+  const found = file.cases.find((c) => c.name === name);
+  if (!found) throw new Error(`golden case ${name} missing`);
+  return found;
+}
+
+export function saveScreenshot(page, name) {
+  fs.mkdirSync(screenshots, { recursive: true });
+  return page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
