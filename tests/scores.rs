@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The scores kernel on the CPU (ndarray) and the GPU (wgpu on Vulkan: lavapipe here),
 //! each checked against the independent numpy reference and against each other.
 
@@ -21,14 +22,22 @@ fn cpu_scores_match_the_reference() {
     for case in golden().cases {
         let s = cpu::scores(case.queries().view(), case.keys().view(), case.scale());
         let err = relative_error(&s, &case.expected());
-        assert!(err <= SCORES_RELATIVE_TOLERANCE, "{}: relative error {err:e}", case.name);
+        assert!(
+            err <= SCORES_RELATIVE_TOLERANCE,
+            "{}: relative error {err:e}",
+            case.name
+        );
     }
 }
 
 #[test]
 fn the_demo_inputs_are_the_reference_inputs() {
     let golden = golden();
-    let case = golden.cases.iter().find(|c| c.name == "demo").expect("demo case");
+    let case = golden
+        .cases
+        .iter()
+        .find(|c| c.name == "demo")
+        .expect("demo case");
     assert_eq!((case.n_q, case.d), (DEMO_N, DEMO_D));
     assert_eq!(demo_queries(DEMO_N, DEMO_D), case.queries());
     assert_eq!(demo_keys(DEMO_N, DEMO_D), case.keys());
@@ -43,11 +52,19 @@ fn gpu_scores_match_the_reference_and_the_cpu() {
         let on_gpu = pollster::block_on(engine.scores(q.view(), k.view(), case.scale()))
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let err = relative_error(&on_gpu, &case.expected());
-        assert!(err <= SCORES_RELATIVE_TOLERANCE, "{}: GPU relative error {err:e}", case.name);
+        assert!(
+            err <= SCORES_RELATIVE_TOLERANCE,
+            "{}: GPU relative error {err:e}",
+            case.name
+        );
         let on_cpu = cpu::scores(q.view(), k.view(), case.scale());
         let largest = on_cpu.iter().fold(1.0f32, |m, v| m.max(v.abs()));
         let gap = max_abs_difference(on_gpu.view(), on_cpu.view()) / largest;
-        assert!(gap <= 1e-5, "{}: GPU and CPU differ by {gap:e} (relative)", case.name);
+        assert!(
+            gap <= 1e-5,
+            "{}: GPU and CPU differ by {gap:e} (relative)",
+            case.name
+        );
     }
 }
 
@@ -90,7 +107,10 @@ fn a_lost_device_becomes_a_cpu_result_with_the_reason() {
     engine.destroy_device();
     let direct = pollster::block_on(engine.scores(q.view(), k.view(), scale));
     assert!(matches!(direct, Err(GpuError::DeviceLost(_))), "{direct:?}");
-    assert!(rx.try_recv().is_ok(), "the device-lost callback was not called");
+    assert!(
+        rx.try_recv().is_ok(),
+        "the device-lost callback was not called"
+    );
 
     let outcome = pollster::block_on(Engine::Gpu(engine).scores(q.view(), k.view(), scale));
     assert!(matches!(outcome.gpu_failure, Some(GpuError::DeviceLost(_))));

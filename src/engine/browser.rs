@@ -55,7 +55,9 @@ async fn read_adapter_info() -> Result<Option<BrowserAdapterInfo>, JsValue> {
         .unwrap_or(false);
     let mut description = text("description").unwrap_or_default();
     if fallback {
-        description = format!("{description} (software fallback adapter)").trim().to_string();
+        description = format!("{description} (software fallback adapter)")
+            .trim()
+            .to_string();
     }
     Ok(Some(BrowserAdapterInfo {
         vendor: text("vendor").unwrap_or_else(|| "unknown".into()),

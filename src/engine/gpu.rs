@@ -169,9 +169,7 @@ impl GpuEngine {
         let out_bytes = (n_q * n_k * 4) as u64;
         let largest_input = (n_q.max(n_k) * d * 4) as u64;
         let largest = out_bytes.max(largest_input);
-        if largest > u64::from(limits.max_storage_buffer_binding_size)
-            || largest > limits.max_buffer_size
-        {
+        if largest > limits.max_storage_buffer_binding_size || largest > limits.max_buffer_size {
             return Err(GpuError::TooLarge(format!(
                 "a {n_q}×{n_k} score matrix needs {largest} bytes, the device allows {}",
                 limits.max_storage_buffer_binding_size
@@ -194,7 +192,11 @@ impl GpuEngine {
             d: d as u32,
             scale,
         };
-        let dims_buffer = self.upload("dims", bytemuck::bytes_of(&dims), wgpu::BufferUsages::UNIFORM);
+        let dims_buffer = self.upload(
+            "dims",
+            bytemuck::bytes_of(&dims),
+            wgpu::BufferUsages::UNIFORM,
+        );
         let q_buffer = self.upload_matrix("queries", q);
         let k_buffer = self.upload_matrix("keys", k);
         let scores_buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -222,7 +224,9 @@ impl GpuEngine {
 
         let mut encoder = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("scores") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("scores"),
+            });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("scores"),
@@ -264,7 +268,11 @@ impl GpuEngine {
     fn upload_matrix(&self, label: &str, m: ArrayView2<'_, f32>) -> wgpu::Buffer {
         // Row-major, whatever the view's strides.
         let flat: Vec<f32> = m.iter().copied().collect();
-        self.upload(label, bytemuck::cast_slice(&flat), wgpu::BufferUsages::STORAGE)
+        self.upload(
+            label,
+            bytemuck::cast_slice(&flat),
+            wgpu::BufferUsages::STORAGE,
+        )
     }
 
     /// Map a MAP_READ buffer and copy its f32s out, without blocking the browser's thread.

@@ -36,8 +36,9 @@ impl AppState {
         let mut state = AppState::default();
         let mut notices = Vec::new();
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            match key.as_ref() {
-                "backend" => match BackendChoice::parse(value.trim()) {
+            // Keys of later versions or of other tools are left alone, not reported.
+            if key == "backend" {
+                match BackendChoice::parse(value.trim()) {
                     Some(choice) => state.backend = choice,
                     None => notices.push(Notice {
                         key: "backend".into(),
@@ -46,9 +47,7 @@ impl AppState {
                             echo(&value)
                         ),
                     }),
-                },
-                // Keys of later versions or other tools are left alone, not reported.
-                _ => {}
+                }
             }
         }
         (state, notices)
@@ -61,5 +60,50 @@ impl AppState {
             query.append_pair("backend", self.backend.as_str());
         }
         query.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_query_is_the_default_state() {
+        assert_eq!(AppState::from_query(""), (AppState::default(), vec![]));
+        assert_eq!(AppState::from_query("?"), (AppState::default(), vec![]));
+    }
+
+    #[test]
+    fn the_backend_choice_round_trips() {
+        let state = AppState {
+            backend: BackendChoice::Cpu,
+        };
+        assert_eq!(state.to_query(), "backend=cpu");
+        assert_eq!(
+            AppState::from_query(&format!("?{}", state.to_query())).0,
+            state
+        );
+        assert_eq!(AppState::default().to_query(), "");
+    }
+
+    #[test]
+    fn a_hostile_value_falls_back_with_a_short_notice() {
+        let query = format!(
+            "backend=%3Cscript%3Ealert(1)%3C%2Fscript%3E{}&other=%E0%A4%A&&=&%%",
+            "x".repeat(10_000)
+        );
+        let (state, notices) = AppState::from_query(&query);
+        assert_eq!(state, AppState::default());
+        assert_eq!(notices.len(), 1);
+        assert_eq!(notices[0].key, "backend");
+        assert!(
+            notices[0].message.contains("<script>"),
+            "echoed as text: {}",
+            notices[0].message
+        );
+        assert!(
+            notices[0].message.chars().count() < 120,
+            "echo is cut short"
+        );
     }
 }

@@ -27,7 +27,9 @@ pub fn BackendPanel(
     let detail = move || match engine.get() {
         Some(Engine::Gpu(gpu)) => gpu.adapter().description.clone(),
         Some(Engine::Cpu(CpuReason::Fallback(error))) => format!("WebGPU is not used: {error}."),
-        Some(Engine::Cpu(CpuReason::Chosen)) => "WebGPU is switched off by the toggle below.".into(),
+        Some(Engine::Cpu(CpuReason::Chosen)) => {
+            "WebGPU is switched off by the toggle below.".into()
+        }
         None => String::new(),
     };
     let forced_cpu = move || state.with(|s| s.backend == BackendChoice::Cpu);

@@ -27,17 +27,16 @@ fn install_panic_notice() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         let document = web_sys::window().and_then(|w| w.document());
-        if let Some(body) = document.as_ref().and_then(|d| d.body()) {
-            if let Some(document) = document.as_ref() {
-                if let Ok(banner) = document.create_element("div") {
-                    banner.set_class_name("fatal");
-                    banner.set_attribute("role", "alert").ok();
-                    banner.set_text_content(Some(
-                        "kernelscope hit an internal error and stopped. Reload the page; the details are in the browser console.",
-                    ));
-                    body.prepend_with_node_1(&banner).ok();
-                }
-            }
+        if let Some(document) = document
+            && let Some(body) = document.body()
+            && let Ok(banner) = document.create_element("div")
+        {
+            banner.set_class_name("fatal");
+            banner.set_attribute("role", "alert").ok();
+            banner.set_text_content(Some(
+                "kernelscope hit an internal error and stopped. Reload the page; the details are in the browser console.",
+            ));
+            body.prepend_with_node_1(&banner).ok();
         }
     }));
 }
@@ -60,10 +59,10 @@ fn App() -> impl IntoView {
             let started = Engine::start(choice, move |why| {
                 // Only the engine whose own device died falls back; an older one may report late.
                 engine.update(|current| {
-                    if let Some(Engine::Gpu(gpu)) = current {
-                        if gpu.lost_reason().is_some() {
-                            *current = Some(Engine::fallback(GpuError::DeviceLost(why.clone())));
-                        }
+                    if let Some(Engine::Gpu(gpu)) = current
+                        && gpu.lost_reason().is_some()
+                    {
+                        *current = Some(Engine::fallback(GpuError::DeviceLost(why.clone())));
                     }
                 });
             })

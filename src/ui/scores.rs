@@ -65,10 +65,19 @@ pub fn ScoresPanel(engine: RwSignal<Option<Engine>, LocalStorage>) -> impl IntoV
 #[component]
 fn ScoresView(result: ScoresResult) -> impl IntoView {
     let scores = result.scores;
-    let largest = scores.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE);
+    let largest = scores
+        .iter()
+        .fold(0.0f32, |m, v| m.max(v.abs()))
+        .max(f32::MIN_POSITIVE);
     let checksum: f64 = scores.iter().map(|&v| f64::from(v)).sum();
-    let values_json = serde_json::to_string(&scores.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>())
-        .unwrap_or_default();
+    let values_json = serde_json::to_string(
+        &scores
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
     let path = if result.on_gpu { "webgpu" } else { "cpu" };
     let difference = result
         .gpu_cpu_difference

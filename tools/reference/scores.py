@@ -7,6 +7,7 @@ in float64 numpy, is the only source of expected values.
     python tools/reference/scores.py
 """
 
+import argparse
 import json
 import pathlib
 
@@ -49,6 +50,9 @@ def case(name, q, k):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=pathlib.Path, default=OUT)
+    out = parser.parse_args().out
     rng = np.random.default_rng(20261129)
     cases = [case("demo", *demo_inputs(16, 32))]
     # Shapes that do not fill the 8×8 workgroups, single tokens, tiny and wide heads.
@@ -60,9 +64,9 @@ def main():
     q = rng.standard_normal((12, 32)) * 6.0
     k = rng.standard_normal((12, 32)) * 6.0
     cases.append(case("large_12x12_d32", q, k))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"generator": "tools/reference/scores.py", "cases": cases}) + "\n")
-    print(f"wrote {len(cases)} cases to {OUT}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"generator": "tools/reference/scores.py", "cases": cases}) + "\n")
+    print(f"wrote {len(cases)} cases to {out}")
 
 
 if __name__ == "__main__":

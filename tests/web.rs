@@ -1,0 +1,80 @@
+//! The same checks in headless Chromium, where wgpu runs on the browser's WebGPU
+//! (SwiftShader here). Run by `wasm-bindgen-test-runner` through chromedriver.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::{SCORES_RELATIVE_TOLERANCE, golden, relative_error};
+use kernelscope::engine::demo::{DEMO_D, DEMO_N, demo_keys, demo_queries, inverse_sqrt_dim};
+use kernelscope::engine::{BackendChoice, Engine, GpuEngine, GpuError, cpu};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn gpu() -> GpuEngine {
+    // No adapter is a failure here: webdriver.json starts Chromium with WebGPU enabled.
+    GpuEngine::new(|_| {})
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e}"))
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_scores_match_the_reference_and_the_cpu() {
+    let engine = gpu().await;
+    let adapter = engine.adapter();
+    assert_eq!(adapter.backend, "WebGPU");
+    assert_ne!(adapter.vendor, "unknown", "adapter.info names the vendor");
+    for case in golden().cases {
+        let (q, k) = (case.queries(), case.keys());
+        let on_gpu = engine
+            .scores(q.view(), k.view(), case.scale())
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let err = relative_error(&on_gpu, &case.expected());
+        assert!(
+            err <= SCORES_RELATIVE_TOLERANCE,
+            "{}: WebGPU relative error {err:e}",
+            case.name
+        );
+        let on_cpu = cpu::scores(q.view(), k.view(), case.scale());
+        let err = relative_error(&on_cpu, &case.expected());
+        assert!(
+            err <= SCORES_RELATIVE_TOLERANCE,
+            "{}: CPU (wasm) relative error {err:e}",
+            case.name
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn auto_starts_on_webgpu_and_cpu_when_chosen() {
+    assert!(Engine::start(BackendChoice::Auto, |_| {}).await.is_gpu());
+    assert!(!Engine::start(BackendChoice::Cpu, |_| {}).await.is_gpu());
+}
+
+#[wasm_bindgen_test]
+async fn a_destroyed_device_falls_back_to_the_cpu_with_the_reason() {
+    let engine = gpu().await;
+    let q = demo_queries(DEMO_N, DEMO_D);
+    let k = demo_keys(DEMO_N, DEMO_D);
+    let scale = inverse_sqrt_dim(DEMO_D);
+    engine.destroy_device();
+    // The browser resolves `device.lost` asynchronously; give it a turn of the event loop.
+    let mut outcome = Engine::Gpu(engine.clone())
+        .scores(q.view(), k.view(), scale)
+        .await;
+    for _ in 0..20 {
+        if matches!(outcome.gpu_failure, Some(GpuError::DeviceLost(_))) {
+            break;
+        }
+        outcome = Engine::Gpu(engine.clone())
+            .scores(q.view(), k.view(), scale)
+            .await;
+    }
+    assert!(
+        matches!(outcome.gpu_failure, Some(GpuError::DeviceLost(_))),
+        "{:?}",
+        outcome.gpu_failure
+    );
+    assert_eq!(outcome.value, cpu::scores(q.view(), k.view(), scale));
+}
