@@ -33,7 +33,8 @@ install_debian_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   compgen -G '/usr/share/vulkan/icd.d/lvp_icd.*.json' >/dev/null || missing+=(mesa-vulkan-drivers)
-  ldconfig -p | grep -q 'libvulkan.so.1 ' || missing+=(libvulkan1)
+  # Capture, then test: grep -q closing a pipe early would fail it under pipefail.
+  [ -n "$(ldconfig -p | grep 'libvulkan.so.1 ')" ] || missing+=(libvulkan1)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
   if [ "${#missing[@]}" -eq 0 ]; then
@@ -46,7 +47,7 @@ install_debian_packages() {
 }
 
 install_rust_pieces() {
-  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  if ! grep -qx wasm32-unknown-unknown <<<"$(rustup target list --installed)"; then
     step "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
@@ -62,7 +63,7 @@ install_rust_pieces() {
 }
 
 install_trunk() {
-  if trunk --version 2>/dev/null | grep -qx "trunk $TRUNK_VERSION"; then
+  if [ "$(trunk --version 2>/dev/null)" = "trunk $TRUNK_VERSION" ]; then
     echo "trunk $TRUNK_VERSION: present"
     return
   fi
@@ -70,7 +71,7 @@ install_trunk() {
   local toolchain=() rustc_version
   rustc_version="$(rustc --version | awk '{print $2}')"
   if [ "$(printf '%s\n' 1.96.1 "$rustc_version" | sort -V | head -n1)" != "1.96.1" ]; then
-    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+    grep -q '^nightly' <<<"$(rustup toolchain list)" || rustup toolchain install nightly --profile minimal
     toolchain=(+nightly)
   fi
   step "Building trunk $TRUNK_VERSION (about 10 minutes, once)"
@@ -80,7 +81,7 @@ install_trunk() {
 }
 
 install_wasm_bindgen() {
-  if wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION" \
+  if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ] \
     && command -v wasm-bindgen-test-runner >/dev/null; then
     echo "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
     return
