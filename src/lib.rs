@@ -3,7 +3,10 @@
 //!
 //! The math (`engine`) never touches the DOM; the UI (`ui`) never does math.
 
+pub mod attention;
 pub mod engine;
+pub mod kernels;
+pub mod metrics;
 pub mod state;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -1,0 +1,262 @@
+//! Softmax attention and linear attention, on the CPU.
+//!
+//! Linear attention comes in two forms that must agree: the quadratic form materialises the
+//! N×N weights for display, the recurrent form never does and costs O(N·m·d). Inputs must be
+//! finite; [`check_finite`] says where they are not.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::kernels::Features;
+
+/// Which keys a query may attend to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mask {
+    /// Every key (an encoder, as in the embedded model).
+    #[default]
+    Bidirectional,
+    /// Keys j ≤ i only (a decoder; linear attention becomes an RNN).
+    Causal,
+}
+
+impl Mask {
+    /// Number of keys query i may see among `n_k`: always the first ones.
+    pub fn visible(self, i: usize, n_k: usize) -> usize {
+        match self {
+            Mask::Bidirectional => n_k,
+            Mask::Causal => (i + 1).min(n_k),
+        }
+    }
+}
+
+/// Attention weights A (rows sum to 1) and outputs O = A·V.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attention {
+    pub weights: Array2<f32>,
+    pub output: Array2<f32>,
+    /// Rows whose normaliser vanished (linear maps only); see [`linear_attention`].
+    pub degenerate_rows: Vec<usize>,
+}
+
+/// Why the math refused its inputs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MathError {
+    #[error("{what} has a non-finite value (NaN or ±∞) at row {row}, column {col}")]
+    NotFinite {
+        what: &'static str,
+        row: usize,
+        col: usize,
+    },
+    #[error("mismatched shapes: {0}")]
+    Shape(String),
+}
+
+/// The first NaN or infinity in `m`, if any.
+pub fn check_finite(what: &'static str, m: ArrayView2<'_, f32>) -> Result<(), MathError> {
+    match m.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((row, col), _)) => Err(MathError::NotFinite { what, row, col }),
+        None => Ok(()),
+    }
+}
+
+/// Check that Q, K, V fit together and are finite.
+pub fn check_inputs(
+    q: ArrayView2<'_, f32>,
+    k: ArrayView2<'_, f32>,
+    v: ArrayView2<'_, f32>,
+) -> Result<(), MathError> {
+    if q.ncols() != k.ncols() {
+        return Err(MathError::Shape(format!(
+            "queries have dimension {}, keys {}",
+            q.ncols(),
+            k.ncols()
+        )));
+    }
+    if k.nrows() != v.nrows() {
+        return Err(MathError::Shape(format!(
+            "{} keys but {} values",
+            k.nrows(),
+            v.nrows()
+        )));
+    }
+    check_finite("Q", q)?;
+    check_finite("K", k)?;
+    check_finite("V", v)
+}
+
+/// `A = softmax(s·Q·Kᵀ + mask)`, `O = A·V`. Stable for any finite scores: each row's maximum
+/// is subtracted before exponentiating, so the largest term is exactly 1.
+pub fn softmax_attention(
+    q: ArrayView2<'_, f32>,
+    k: ArrayView2<'_, f32>,
+    v: ArrayView2<'_, f32>,
+    scale: f32,
+    mask: Mask,
+) -> Attention {
+    let (n_q, n_k) = (q.nrows(), k.nrows());
+    let scores = q.dot(&k.t());
+    let mut weights = Array2::<f32>::zeros((n_q, n_k));
+    for i in 0..n_q {
+        let visible = mask.visible(i, n_k);
+        if visible == 0 {
+            continue;
+        }
+        let row = scores.row(i);
+        let top = (0..visible)
+            .map(|j| scale * row[j])
+            .fold(f32::NEG_INFINITY, f32::max);
+        let mut total = 0.0f32;
+        for j in 0..visible {
+            let e = (scale * row[j] - top).exp();
+            weights[[i, j]] = e;
+            total += e;
+        }
+        // total ≥ 1: the maximum contributes exp(0).
+        weights.row_mut(i).mapv_inplace(|w| w / total);
+    }
+    let output = weights.dot(&v);
+    Attention {
+        weights,
+        output,
+        degenerate_rows: Vec::new(),
+    }
+}
+
+/// Relative size below which a linear normaliser counts as zero: `|Σ_j φ(q_i)·φ(k_j)|` is
+/// compared with `Σ_c |φ(q_i)_c| · Σ_j |φ(k_j)_c|`, a bound on the terms that could cancel.
+pub const DEGENERATE_THRESHOLD: f32 = 1e-6;
+
+fn is_degenerate(denominator: f32, bound: f32) -> bool {
+    !denominator.is_finite() || denominator.abs() <= DEGENERATE_THRESHOLD * bound
+}
+
+/// Linear attention in the quadratic form: `Â_ij = φ(q_i)·φ(k_j) / Σ_j' φ(q_i)·φ(k_j')`.
+///
+/// A row whose normaliser vanishes (a ReLU query with no positive feature, a signed map whose
+/// terms cancel) has no defined weights. Such a row is set to uniform weights over the keys it
+/// may see, as softmax gives for equal scores, and its index is listed in `degenerate_rows`.
+pub fn linear_attention(
+    phi_q: &Features,
+    phi_k: &Features,
+    v: ArrayView2<'_, f32>,
+    mask: Mask,
+) -> Attention {
+    let fq = &phi_q.values;
+    let fk = phi_k.on_common_scale();
+    let (n_q, n_k) = (fq.nrows(), fk.nrows());
+    let kernel = fq.dot(&fk.t());
+    let abs_k_sum = fk.mapv(f32::abs).sum_axis(Axis(0));
+    let mut weights = Array2::<f32>::zeros((n_q, n_k));
+    let mut degenerate_rows = Vec::new();
+    let mut abs_prefix = Array1::<f32>::zeros(fk.ncols());
+    for i in 0..n_q {
+        let visible = mask.visible(i, n_k);
+        let bound_sum = match mask {
+            Mask::Bidirectional => abs_k_sum.view(),
+            Mask::Causal => {
+                if i < n_k {
+                    abs_prefix += &fk.row(i).mapv(f32::abs);
+                }
+                abs_prefix.view()
+            }
+        };
+        let bound = fq.row(i).mapv(f32::abs).dot(&bound_sum);
+        let denominator: f32 = (0..visible).map(|j| kernel[[i, j]]).sum();
+        if visible == 0 {
+            continue;
+        }
+        if is_degenerate(denominator, bound) {
+            degenerate_rows.push(i);
+            let uniform = 1.0 / visible as f32;
+            for j in 0..visible {
+                weights[[i, j]] = uniform;
+            }
+        } else {
+            for j in 0..visible {
+                weights[[i, j]] = kernel[[i, j]] / denominator;
+            }
+        }
+    }
+    let output = weights.dot(&v);
+    Attention {
+        weights,
+        output,
+        degenerate_rows,
+    }
+}
+
+/// Linear attention in its O(N·m·d) form: the keys and values are folded once into
+/// `kv_state = Σ_j φ(k_j)·v_jᵀ` (m×d_v) and `k_sum = Σ_j φ(k_j)`, as running prefix sums when
+/// causal, and each query reads `φ(q_i)ᵀ·kv_state / φ(q_i)·k_sum`. No N×N matrix exists.
+/// Degenerate rows are treated as in [`linear_attention`]; `weights` is left empty (0×0).
+pub fn linear_attention_recurrent(
+    phi_q: &Features,
+    phi_k: &Features,
+    v: ArrayView2<'_, f32>,
+    mask: Mask,
+) -> Attention {
+    let fq = &phi_q.values;
+    let fk = phi_k.on_common_scale();
+    let (n_q, n_k, m, d_v) = (fq.nrows(), fk.nrows(), fk.ncols(), v.ncols());
+    let mut output = Array2::<f32>::zeros((n_q, d_v));
+    let mut degenerate_rows = Vec::new();
+
+    let mut answer = |i: usize,
+                      kv_state: &Array2<f32>,
+                      k_sum: &Array1<f32>,
+                      abs_sum: &Array1<f32>,
+                      v_sum: &Array1<f32>,
+                      visible: usize| {
+        if visible == 0 {
+            return;
+        }
+        let q_i = fq.row(i);
+        let denominator = q_i.dot(k_sum);
+        let bound = q_i.mapv(f32::abs).dot(abs_sum);
+        if is_degenerate(denominator, bound) {
+            degenerate_rows.push(i);
+            output.row_mut(i).assign(&(v_sum / visible as f32));
+        } else {
+            output.row_mut(i).assign(&(q_i.dot(kv_state) / denominator));
+        }
+    };
+
+    match mask {
+        Mask::Bidirectional => {
+            let kv_state = fk.t().dot(&v);
+            let k_sum = fk.sum_axis(Axis(0));
+            let abs_sum = fk.mapv(f32::abs).sum_axis(Axis(0));
+            let v_sum = v.sum_axis(Axis(0));
+            for i in 0..n_q {
+                answer(i, &kv_state, &k_sum, &abs_sum, &v_sum, n_k);
+            }
+        }
+        Mask::Causal => {
+            let mut kv_state = Array2::<f32>::zeros((m, d_v));
+            let mut k_sum = Array1::<f32>::zeros(m);
+            let mut abs_sum = Array1::<f32>::zeros(m);
+            let mut v_sum = Array1::<f32>::zeros(d_v);
+            for i in 0..n_q {
+                if i < n_k {
+                    let (k_i, v_i) = (fk.row(i), v.row(i));
+                    for a in 0..m {
+                        let ka = k_i[a];
+                        if ka != 0.0 {
+                            kv_state.row_mut(a).scaled_add(ka, &v_i);
+                        }
+                    }
+                    k_sum += &k_i;
+                    abs_sum += &k_i.mapv(f32::abs);
+                    v_sum += &v_i;
+                }
+                answer(i, &kv_state, &k_sum, &abs_sum, &v_sum, (i + 1).min(n_k));
+            }
+        }
+    }
+    Attention {
+        weights: Array2::zeros((0, 0)),
+        output,
+        degenerate_rows,
+    }
+}

@@ -1,0 +1,26 @@
+//! φ(x) = x: plain dot-product attention, the baseline. Weights can be negative and the
+//! normaliser can vanish, which is why nobody uses it as is.
+
+use ndarray::ArrayView2;
+
+use super::{FeatureMap, Features, MapContext};
+
+pub struct Identity;
+
+impl FeatureMap for Identity {
+    fn name(&self) -> String {
+        "identity".into()
+    }
+    fn formula(&self) -> &'static str {
+        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mi>x</mi></math>"
+    }
+    fn feature_dim(&self, d: usize) -> usize {
+        d
+    }
+    fn nonnegative_kernel(&self) -> bool {
+        false
+    }
+    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+        Features::unscaled(x.to_owned())
+    }
+}

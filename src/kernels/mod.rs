@@ -1,0 +1,166 @@
+//! Kernel feature maps φ: linear attention replaces `exp(s·q·k)` by `φ(q)·φ(k)`.
+//!
+//! A map returns [`Features`]: rows of values with a per-row log-scale, so that
+//! `φ(x_i) = values_i · exp(log_scale_i)`. Exponential maps (Performer, Hedgehog) and the
+//! trigonometric map would overflow f32 on large inputs otherwise; the scale is exact
+//! bookkeeping, not an approximation, and cancels where attention normalises.
+
+mod cosformer;
+mod elu;
+mod hedgehog;
+mod identity;
+mod performer;
+mod relu;
+pub mod rng;
+mod taylor;
+mod trig;
+
+use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+pub use cosformer::CosFormer;
+pub use elu::EluPlusOne;
+pub use hedgehog::{Hedgehog, HedgehogWeights};
+pub use identity::Identity;
+pub use performer::{Performer, random_projection};
+pub use relu::{Relu, ReluSquared};
+pub use taylor::Taylor;
+pub use trig::TrigRandomFeatures;
+
+/// Whether the rows being mapped are queries or keys (cosFormer and Performer care).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Query,
+    Key,
+}
+
+/// What a map needs besides the rows themselves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapContext {
+    pub role: Role,
+    /// The softmax scale `s` of `exp(s·q·k)` (1/√d by default); maps that estimate the
+    /// softmax kernel use it, the others ignore it.
+    pub scale: f32,
+    /// Sequence length, for position re-weighting (cosFormer).
+    pub seq_len: usize,
+}
+
+/// Mapped rows: `φ(x_i) = values_i · exp(log_scale_i)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features {
+    pub values: Array2<f32>,
+    pub log_scale: Array1<f32>,
+}
+
+impl Features {
+    /// Features that need no scale bookkeeping.
+    pub fn unscaled(values: Array2<f32>) -> Self {
+        let rows = values.nrows();
+        Self {
+            values,
+            log_scale: Array1::zeros(rows),
+        }
+    }
+
+    /// Rows scaled to one shared scale, as keys must be before they are summed: row j is
+    /// multiplied by `exp(log_scale_j − max log_scale)`, which is at most 1.
+    pub fn on_common_scale(&self) -> Array2<f32> {
+        let top = self
+            .log_scale
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max);
+        let mut values = self.values.clone();
+        if top.is_finite() {
+            for (mut row, &s) in values.rows_mut().into_iter().zip(self.log_scale.iter()) {
+                let factor = (s - top).exp();
+                row.mapv_inplace(|v| v * factor);
+            }
+        }
+        values
+    }
+}
+
+/// Random-feature parameters, where a map has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RandomParams {
+    /// Number of random features m.
+    pub m: usize,
+    pub seed: u64,
+    /// Orthogonal blocks (lower variance) or i.i.d. Gaussian rows.
+    pub orthogonal: bool,
+}
+
+/// A kernel feature map.
+pub trait FeatureMap {
+    /// Short name for legends, e.g. "elu+1".
+    fn name(&self) -> String;
+    /// The formula for the UI (MathML).
+    fn formula(&self) -> &'static str;
+    /// Output dimension m for input dimension d.
+    fn feature_dim(&self, d: usize) -> usize;
+    /// Random-feature parameters, if the map is random.
+    fn random_params(&self) -> Option<RandomParams> {
+        None
+    }
+    /// True when `φ(q)·φ(k) ≥ 0` for every q and k, so attention weights are never negative.
+    fn nonnegative_kernel(&self) -> bool;
+    /// Map the rows of `x` (n×d).
+    fn apply(&self, x: ArrayView2<'_, f32>, ctx: &MapContext) -> Features;
+}
+
+/// The maps by name, as the URL and the UI refer to them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MapSpec {
+    Identity,
+    EluPlusOne,
+    Relu,
+    ReluSquared,
+    Performer(RandomParams),
+    Trig(RandomParams),
+    CosFormer,
+    Taylor,
+    Hedgehog,
+}
+
+impl MapSpec {
+    /// Build the map for head dimension `d`; Hedgehog uses `hedgehog` weights when given,
+    /// the untrained identity start otherwise.
+    pub fn build(&self, d: usize, hedgehog: Option<&HedgehogWeights>) -> Box<dyn FeatureMap> {
+        match self {
+            MapSpec::Identity => Box::new(Identity),
+            MapSpec::EluPlusOne => Box::new(EluPlusOne),
+            MapSpec::Relu => Box::new(Relu),
+            MapSpec::ReluSquared => Box::new(ReluSquared),
+            MapSpec::Performer(p) => Box::new(Performer::new(d, *p)),
+            MapSpec::Trig(p) => Box::new(TrigRandomFeatures::new(d, *p)),
+            MapSpec::CosFormer => Box::new(CosFormer),
+            MapSpec::Taylor => Box::new(Taylor),
+            // Weights for another head size are ignored rather than trusted.
+            MapSpec::Hedgehog => Box::new(match hedgehog {
+                Some(w) if w.w.ncols() == d && w.b.len() == w.w.nrows() => Hedgehog::new(w.clone()),
+                _ => Hedgehog::untrained(d),
+            }),
+        }
+    }
+}
+
+/// Apply a row-wise scalar function to every entry.
+fn elementwise(x: ArrayView2<'_, f32>, f: impl Fn(f32) -> f32) -> Features {
+    Features::unscaled(x.mapv(f))
+}
+
+/// `exp(u − max_row u)` with the max moved into the log-scale: the stable form of `exp(u)`
+/// for rows of logits, shared by Performer and Hedgehog.
+fn stable_exp_rows(logits: &Array2<f32>, extra_log_scale: impl Fn(usize) -> f32) -> Features {
+    let mut values = logits.clone();
+    let mut log_scale = Array1::zeros(logits.nrows());
+    for (i, mut row) in values.rows_mut().into_iter().enumerate() {
+        let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let top = if top.is_finite() { top } else { 0.0 };
+        row.mapv_inplace(|u| (u - top).exp());
+        log_scale[i] = top + extra_log_scale(i);
+    }
+    Features { values, log_scale }
+}

@@ -1,0 +1,48 @@
+//! φ(x) = relu(x) and φ(x) = relu(x)²: non-negative, but exactly zero on half the space,
+//! so a query can have no key at all (a zero normaliser, flagged by the attention code).
+
+use ndarray::ArrayView2;
+
+use super::{FeatureMap, Features, MapContext, elementwise};
+
+pub struct Relu;
+pub struct ReluSquared;
+
+impl FeatureMap for Relu {
+    fn name(&self) -> String {
+        "relu".into()
+    }
+    fn formula(&self) -> &'static str {
+        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>max</mo><mo>(</mo><mi>x</mi><mo>,</mo><mn>0</mn><mo>)</mo></math>"
+    }
+    fn feature_dim(&self, d: usize) -> usize {
+        d
+    }
+    fn nonnegative_kernel(&self) -> bool {
+        true
+    }
+    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+        elementwise(x, |v| v.max(0.0))
+    }
+}
+
+impl FeatureMap for ReluSquared {
+    fn name(&self) -> String {
+        "relu²".into()
+    }
+    fn formula(&self) -> &'static str {
+        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>max</mo><msup><mrow><mo>(</mo><mi>x</mi><mo>,</mo><mn>0</mn><mo>)</mo></mrow><mn>2</mn></msup></math>"
+    }
+    fn feature_dim(&self, d: usize) -> usize {
+        d
+    }
+    fn nonnegative_kernel(&self) -> bool {
+        true
+    }
+    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+        elementwise(x, |v| {
+            let r = v.max(0.0);
+            r * r
+        })
+    }
+}
