@@ -33,8 +33,8 @@ impl Mask {
 /// Attention weights A (rows sum to 1) and outputs O = A·V.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attention {
-    pub weights: Array2<f32>,
-    pub output: Array2<f32>,
+    pub weights: Array2<f64>,
+    pub output: Array2<f64>,
     /// Rows whose normaliser vanished (linear maps only); see [`linear_attention`].
     pub degenerate_rows: Vec<usize>,
 }
@@ -53,7 +53,7 @@ pub enum MathError {
 }
 
 /// The first NaN or infinity in `m`, if any.
-pub fn check_finite(what: &'static str, m: ArrayView2<'_, f32>) -> Result<(), MathError> {
+pub fn check_finite(what: &'static str, m: ArrayView2<'_, f64>) -> Result<(), MathError> {
     match m.indexed_iter().find(|(_, v)| !v.is_finite()) {
         Some(((row, col), _)) => Err(MathError::NotFinite { what, row, col }),
         None => Ok(()),
@@ -62,9 +62,9 @@ pub fn check_finite(what: &'static str, m: ArrayView2<'_, f32>) -> Result<(), Ma
 
 /// Check that Q, K, V fit together and are finite.
 pub fn check_inputs(
-    q: ArrayView2<'_, f32>,
-    k: ArrayView2<'_, f32>,
-    v: ArrayView2<'_, f32>,
+    q: ArrayView2<'_, f64>,
+    k: ArrayView2<'_, f64>,
+    v: ArrayView2<'_, f64>,
 ) -> Result<(), MathError> {
     if q.ncols() != k.ncols() {
         return Err(MathError::Shape(format!(
@@ -88,15 +88,15 @@ pub fn check_inputs(
 /// `A = softmax(s·Q·Kᵀ + mask)`, `O = A·V`. Stable for any finite scores: each row's maximum
 /// is subtracted before exponentiating, so the largest term is exactly 1.
 pub fn softmax_attention(
-    q: ArrayView2<'_, f32>,
-    k: ArrayView2<'_, f32>,
-    v: ArrayView2<'_, f32>,
-    scale: f32,
+    q: ArrayView2<'_, f64>,
+    k: ArrayView2<'_, f64>,
+    v: ArrayView2<'_, f64>,
+    scale: f64,
     mask: Mask,
 ) -> Attention {
     let (n_q, n_k) = (q.nrows(), k.nrows());
     let scores = q.dot(&k.t());
-    let mut weights = Array2::<f32>::zeros((n_q, n_k));
+    let mut weights = Array2::<f64>::zeros((n_q, n_k));
     for i in 0..n_q {
         let visible = mask.visible(i, n_k);
         if visible == 0 {
@@ -105,8 +105,8 @@ pub fn softmax_attention(
         let row = scores.row(i);
         let top = (0..visible)
             .map(|j| scale * row[j])
-            .fold(f32::NEG_INFINITY, f32::max);
-        let mut total = 0.0f32;
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut total = 0.0f64;
         for j in 0..visible {
             let e = (scale * row[j] - top).exp();
             weights[[i, j]] = e;
@@ -125,9 +125,9 @@ pub fn softmax_attention(
 
 /// Relative size below which a linear normaliser counts as zero: `|Σ_j φ(q_i)·φ(k_j)|` is
 /// compared with `Σ_c |φ(q_i)_c| · Σ_j |φ(k_j)_c|`, a bound on the terms that could cancel.
-pub const DEGENERATE_THRESHOLD: f32 = 1e-6;
+pub const DEGENERATE_THRESHOLD: f64 = 1e-6;
 
-fn is_degenerate(denominator: f32, bound: f32) -> bool {
+fn is_degenerate(denominator: f64, bound: f64) -> bool {
     !denominator.is_finite() || denominator.abs() <= DEGENERATE_THRESHOLD * bound
 }
 
@@ -139,36 +139,36 @@ fn is_degenerate(denominator: f32, bound: f32) -> bool {
 pub fn linear_attention(
     phi_q: &Features,
     phi_k: &Features,
-    v: ArrayView2<'_, f32>,
+    v: ArrayView2<'_, f64>,
     mask: Mask,
 ) -> Attention {
     let fq = &phi_q.values;
     let fk = phi_k.on_common_scale();
     let (n_q, n_k) = (fq.nrows(), fk.nrows());
     let kernel = fq.dot(&fk.t());
-    let abs_k_sum = fk.mapv(f32::abs).sum_axis(Axis(0));
-    let mut weights = Array2::<f32>::zeros((n_q, n_k));
+    let abs_k_sum = fk.mapv(f64::abs).sum_axis(Axis(0));
+    let mut weights = Array2::<f64>::zeros((n_q, n_k));
     let mut degenerate_rows = Vec::new();
-    let mut abs_prefix = Array1::<f32>::zeros(fk.ncols());
+    let mut abs_prefix = Array1::<f64>::zeros(fk.ncols());
     for i in 0..n_q {
         let visible = mask.visible(i, n_k);
         let bound_sum = match mask {
             Mask::Bidirectional => abs_k_sum.view(),
             Mask::Causal => {
                 if i < n_k {
-                    abs_prefix += &fk.row(i).mapv(f32::abs);
+                    abs_prefix += &fk.row(i).mapv(f64::abs);
                 }
                 abs_prefix.view()
             }
         };
-        let bound = fq.row(i).mapv(f32::abs).dot(&bound_sum);
-        let denominator: f32 = (0..visible).map(|j| kernel[[i, j]]).sum();
+        let bound = fq.row(i).mapv(f64::abs).dot(&bound_sum);
+        let denominator: f64 = (0..visible).map(|j| kernel[[i, j]]).sum();
         if visible == 0 {
             continue;
         }
         if is_degenerate(denominator, bound) {
             degenerate_rows.push(i);
-            let uniform = 1.0 / visible as f32;
+            let uniform = 1.0 / visible as f64;
             for j in 0..visible {
                 weights[[i, j]] = uniform;
             }
@@ -193,30 +193,30 @@ pub fn linear_attention(
 pub fn linear_attention_recurrent(
     phi_q: &Features,
     phi_k: &Features,
-    v: ArrayView2<'_, f32>,
+    v: ArrayView2<'_, f64>,
     mask: Mask,
 ) -> Attention {
     let fq = &phi_q.values;
     let fk = phi_k.on_common_scale();
     let (n_q, n_k, m, d_v) = (fq.nrows(), fk.nrows(), fk.ncols(), v.ncols());
-    let mut output = Array2::<f32>::zeros((n_q, d_v));
+    let mut output = Array2::<f64>::zeros((n_q, d_v));
     let mut degenerate_rows = Vec::new();
 
     let mut answer = |i: usize,
-                      kv_state: &Array2<f32>,
-                      k_sum: &Array1<f32>,
-                      abs_sum: &Array1<f32>,
-                      v_sum: &Array1<f32>,
+                      kv_state: &Array2<f64>,
+                      k_sum: &Array1<f64>,
+                      abs_sum: &Array1<f64>,
+                      v_sum: &Array1<f64>,
                       visible: usize| {
         if visible == 0 {
             return;
         }
         let q_i = fq.row(i);
         let denominator = q_i.dot(k_sum);
-        let bound = q_i.mapv(f32::abs).dot(abs_sum);
+        let bound = q_i.mapv(f64::abs).dot(abs_sum);
         if is_degenerate(denominator, bound) {
             degenerate_rows.push(i);
-            output.row_mut(i).assign(&(v_sum / visible as f32));
+            output.row_mut(i).assign(&(v_sum / visible as f64));
         } else {
             output.row_mut(i).assign(&(q_i.dot(kv_state) / denominator));
         }
@@ -226,17 +226,17 @@ pub fn linear_attention_recurrent(
         Mask::Bidirectional => {
             let kv_state = fk.t().dot(&v);
             let k_sum = fk.sum_axis(Axis(0));
-            let abs_sum = fk.mapv(f32::abs).sum_axis(Axis(0));
+            let abs_sum = fk.mapv(f64::abs).sum_axis(Axis(0));
             let v_sum = v.sum_axis(Axis(0));
             for i in 0..n_q {
                 answer(i, &kv_state, &k_sum, &abs_sum, &v_sum, n_k);
             }
         }
         Mask::Causal => {
-            let mut kv_state = Array2::<f32>::zeros((m, d_v));
-            let mut k_sum = Array1::<f32>::zeros(m);
-            let mut abs_sum = Array1::<f32>::zeros(m);
-            let mut v_sum = Array1::<f32>::zeros(d_v);
+            let mut kv_state = Array2::<f64>::zeros((m, d_v));
+            let mut k_sum = Array1::<f64>::zeros(m);
+            let mut abs_sum = Array1::<f64>::zeros(m);
+            let mut v_sum = Array1::<f64>::zeros(d_v);
             for i in 0..n_q {
                 if i < n_k {
                     let (k_i, v_i) = (fk.row(i), v.row(i));
@@ -247,7 +247,7 @@ pub fn linear_attention_recurrent(
                         }
                     }
                     k_sum += &k_i;
-                    abs_sum += &k_i.mapv(f32::abs);
+                    abs_sum += &k_i.mapv(f64::abs);
                     v_sum += &v_i;
                 }
                 answer(i, &kv_state, &k_sum, &abs_sum, &v_sum, (i + 1).min(n_k));

@@ -1,7 +1,7 @@
 //! cosFormer (Qin et al. 2022): ReLU features re-weighted by position, so that
 //! `φ(q_i)·φ(k_j) = relu(q_i)·relu(k_j) · cos(π(i−j)/2M)`: nearby tokens count more.
 
-use std::f32::consts::FRAC_PI_2;
+use std::f64::consts::FRAC_PI_2;
 
 use ndarray::{Array2, ArrayView2};
 
@@ -23,12 +23,12 @@ impl FeatureMap for CosFormer {
         // cos(π(i−j)/2M) ≥ 0 for |i−j| ≤ M, and M is the sequence length.
         true
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, ctx: &MapContext) -> Features {
         let (n, d) = x.dim();
-        let horizon = ctx.seq_len.max(n).max(1) as f32;
+        let horizon = ctx.seq_len.max(n).max(1) as f64;
         let mut values = Array2::zeros((n, 2 * d));
         for i in 0..n {
-            let angle = FRAC_PI_2 * i as f32 / horizon;
+            let angle = FRAC_PI_2 * i as f64 / horizon;
             let (sin, cos) = angle.sin_cos();
             for c in 0..d {
                 let r = x[[i, c]].max(0.0);

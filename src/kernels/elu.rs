@@ -19,7 +19,7 @@ impl FeatureMap for EluPlusOne {
     fn nonnegative_kernel(&self) -> bool {
         true
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, _ctx: &MapContext) -> Features {
         // elu(x)+1 = x+1 for x > 0, exp(x) otherwise.
         elementwise(x, |v| if v > 0.0 { v + 1.0 } else { v.exp() })
     }

@@ -9,8 +9,8 @@ use super::{FeatureMap, Features, MapContext, stable_exp_rows};
 /// One head's Hedgehog parameters: W is d_out×d, b has d_out entries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HedgehogWeights {
-    pub w: Array2<f32>,
-    pub b: Array1<f32>,
+    pub w: Array2<f64>,
+    pub b: Array1<f64>,
     pub trained: bool,
 }
 
@@ -50,7 +50,7 @@ impl FeatureMap for Hedgehog {
     fn nonnegative_kernel(&self) -> bool {
         true
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, _ctx: &MapContext) -> Features {
         let mut logits = x.dot(&self.weights.w.t());
         logits += &self.weights.b;
         let both = concatenate(Axis(1), &[logits.view(), logits.mapv(|u| -u).view()])

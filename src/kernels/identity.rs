@@ -20,7 +20,7 @@ impl FeatureMap for Identity {
     fn nonnegative_kernel(&self) -> bool {
         false
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, _ctx: &MapContext) -> Features {
         Features::unscaled(x.to_owned())
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A map returns [`Features`]: rows of values with a per-row log-scale, so that
 //! `φ(x_i) = values_i · exp(log_scale_i)`. Exponential maps (Performer, Hedgehog) and the
-//! trigonometric map would overflow f32 on large inputs otherwise; the scale is exact
+//! trigonometric map would overflow f64 on large inputs otherwise; the scale is exact
 //! bookkeeping, not an approximation, and cancels where attention normalises.
 
 mod cosformer;
@@ -40,7 +40,7 @@ pub struct MapContext {
     pub role: Role,
     /// The softmax scale `s` of `exp(s·q·k)` (1/√d by default); maps that estimate the
     /// softmax kernel use it, the others ignore it.
-    pub scale: f32,
+    pub scale: f64,
     /// Sequence length, for position re-weighting (cosFormer).
     pub seq_len: usize,
 }
@@ -48,13 +48,13 @@ pub struct MapContext {
 /// Mapped rows: `φ(x_i) = values_i · exp(log_scale_i)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Features {
-    pub values: Array2<f32>,
-    pub log_scale: Array1<f32>,
+    pub values: Array2<f64>,
+    pub log_scale: Array1<f64>,
 }
 
 impl Features {
     /// Features that need no scale bookkeeping.
-    pub fn unscaled(values: Array2<f32>) -> Self {
+    pub fn unscaled(values: Array2<f64>) -> Self {
         let rows = values.nrows();
         Self {
             values,
@@ -64,12 +64,12 @@ impl Features {
 
     /// Rows scaled to one shared scale, as keys must be before they are summed: row j is
     /// multiplied by `exp(log_scale_j − max log_scale)`, which is at most 1.
-    pub fn on_common_scale(&self) -> Array2<f32> {
+    pub fn on_common_scale(&self) -> Array2<f64> {
         let top = self
             .log_scale
             .iter()
             .copied()
-            .fold(f32::NEG_INFINITY, f32::max);
+            .fold(f64::NEG_INFINITY, f64::max);
         let mut values = self.values.clone();
         if top.is_finite() {
             for (mut row, &s) in values.rows_mut().into_iter().zip(self.log_scale.iter()) {
@@ -106,7 +106,7 @@ pub trait FeatureMap {
     /// True when `φ(q)·φ(k) ≥ 0` for every q and k, so attention weights are never negative.
     fn nonnegative_kernel(&self) -> bool;
     /// Map the rows of `x` (n×d).
-    fn apply(&self, x: ArrayView2<'_, f32>, ctx: &MapContext) -> Features;
+    fn apply(&self, x: ArrayView2<'_, f64>, ctx: &MapContext) -> Features;
 }
 
 /// The maps by name, as the URL and the UI refer to them.
@@ -147,17 +147,17 @@ impl MapSpec {
 }
 
 /// Apply a row-wise scalar function to every entry.
-fn elementwise(x: ArrayView2<'_, f32>, f: impl Fn(f32) -> f32) -> Features {
+fn elementwise(x: ArrayView2<'_, f64>, f: impl Fn(f64) -> f64) -> Features {
     Features::unscaled(x.mapv(f))
 }
 
 /// `exp(u − max_row u)` with the max moved into the log-scale: the stable form of `exp(u)`
 /// for rows of logits, shared by Performer and Hedgehog.
-fn stable_exp_rows(logits: &Array2<f32>, extra_log_scale: impl Fn(usize) -> f32) -> Features {
+fn stable_exp_rows(logits: &Array2<f64>, extra_log_scale: impl Fn(usize) -> f64) -> Features {
     let mut values = logits.clone();
     let mut log_scale = Array1::zeros(logits.nrows());
     for (i, mut row) in values.rows_mut().into_iter().enumerate() {
-        let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let top = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let top = if top.is_finite() { top } else { 0.0 };
         row.mapv_inplace(|u| (u - top).exp());
         log_scale[i] = top + extra_log_scale(i);

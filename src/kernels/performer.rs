@@ -10,7 +10,7 @@ use super::{FeatureMap, Features, MapContext, RandomParams, stable_exp_rows};
 pub struct Performer {
     params: RandomParams,
     /// m×d projection, rows w_r.
-    projection: Array2<f32>,
+    projection: Array2<f64>,
 }
 
 impl Performer {
@@ -21,7 +21,7 @@ impl Performer {
         }
     }
 
-    pub fn projection(&self) -> &Array2<f32> {
+    pub fn projection(&self) -> &Array2<f64> {
         &self.projection
     }
 }
@@ -30,7 +30,7 @@ impl Performer {
 /// rows (Gram–Schmidt on Gaussian d×d blocks) rescaled by the norms of fresh Gaussian vectors,
 /// so each row is still marginally N(0, I) but rows within a block are exactly orthogonal.
 /// The draw order is part of the spec: block by block, row-major, then the m norm vectors.
-pub fn random_projection(d: usize, params: RandomParams) -> Array2<f32> {
+pub fn random_projection(d: usize, params: RandomParams) -> Array2<f64> {
     let mut rng = SplitMix64::new(params.seed);
     let m = params.m;
     let mut w = Array2::<f64>::zeros((m, d));
@@ -40,7 +40,7 @@ pub fn random_projection(d: usize, params: RandomParams) -> Array2<f32> {
                 w[[r, c]] = rng.gaussian();
             }
         }
-        return w.mapv(|v| v as f32);
+        return w;
     }
     let mut filled = 0;
     while filled < m {
@@ -60,7 +60,7 @@ pub fn random_projection(d: usize, params: RandomParams) -> Array2<f32> {
         let norm = (0..d).map(|_| rng.gaussian().powi(2)).sum::<f64>().sqrt();
         w.row_mut(r).mapv_inplace(|v| v * norm);
     }
-    w.mapv(|v| v as f32)
+    w
 }
 
 /// Modified Gram–Schmidt on the rows, in order.
@@ -99,11 +99,11 @@ impl FeatureMap for Performer {
     fn nonnegative_kernel(&self) -> bool {
         true
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, ctx: &MapContext) -> Features {
         let root = ctx.scale.max(0.0).sqrt();
         let scaled = x.mapv(|v| v * root);
         let logits = scaled.dot(&self.projection.t());
-        let half_log_m = 0.5 * (self.params.m.max(1) as f32).ln();
+        let half_log_m = 0.5 * (self.params.m.max(1) as f64).ln();
         stable_exp_rows(&logits, |i| {
             -0.5 * scaled.row(i).dot(&scaled.row(i)) - half_log_m
         })

@@ -21,7 +21,7 @@ impl FeatureMap for Relu {
     fn nonnegative_kernel(&self) -> bool {
         true
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, _ctx: &MapContext) -> Features {
         elementwise(x, |v| v.max(0.0))
     }
 }
@@ -39,7 +39,7 @@ impl FeatureMap for ReluSquared {
     fn nonnegative_kernel(&self) -> bool {
         true
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, _ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, _ctx: &MapContext) -> Features {
         elementwise(x, |v| {
             let r = v.max(0.0);
             r * r

@@ -22,10 +22,10 @@ impl FeatureMap for Taylor {
         // 1 + t + t²/2 has no real root.
         true
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, ctx: &MapContext) -> Features {
         let (n, d) = x.dim();
         let root = ctx.scale.max(0.0).sqrt();
-        let second = ctx.scale.max(0.0) / std::f32::consts::SQRT_2;
+        let second = ctx.scale.max(0.0) / std::f64::consts::SQRT_2;
         let mut values = Array2::zeros((n, 1 + d + d * d));
         for i in 0..n {
             values[[i, 0]] = 1.0;

@@ -8,7 +8,7 @@ use super::{FeatureMap, Features, MapContext, RandomParams, random_projection};
 
 pub struct TrigRandomFeatures {
     params: RandomParams,
-    projection: Array2<f32>,
+    projection: Array2<f64>,
 }
 
 impl TrigRandomFeatures {
@@ -41,16 +41,16 @@ impl FeatureMap for TrigRandomFeatures {
     fn nonnegative_kernel(&self) -> bool {
         false
     }
-    fn apply(&self, x: ArrayView2<'_, f32>, ctx: &MapContext) -> Features {
+    fn apply(&self, x: ArrayView2<'_, f64>, ctx: &MapContext) -> Features {
         let root = ctx.scale.max(0.0).sqrt();
         let scaled = x.mapv(|v| v * root);
         let angles = scaled.dot(&self.projection.t());
         let values = concatenate(
             Axis(1),
-            &[angles.mapv(f32::sin).view(), angles.mapv(f32::cos).view()],
+            &[angles.mapv(f64::sin).view(), angles.mapv(f64::cos).view()],
         )
         .unwrap_or_else(|_| Array2::zeros((x.nrows(), 2 * self.params.m)));
-        let half_log_m = 0.5 * (self.params.m.max(1) as f32).ln();
+        let half_log_m = 0.5 * (self.params.m.max(1) as f64).ln();
         let log_scale = scaled
             .rows()
             .into_iter()

@@ -2,7 +2,7 @@
 //! variation, error maps, output error, the kernel itself pair by pair, singular-value
 //! spectra, and collisions of distinct queries onto the same attention row.
 //!
-//! Sums run in f64; results that are drawn are f32.
+//! Sums run in f64; results that are drawn are f64.
 
 use nalgebra::DMatrix;
 use ndarray::{Array2, ArrayView1, ArrayView2};
@@ -15,19 +15,19 @@ use crate::kernels::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowMetrics {
     /// Entropy of each softmax row, in nats.
-    pub entropy_softmax: Vec<f32>,
+    pub entropy_softmax: Vec<f64>,
     /// Entropy of each linear row (negative weights clipped to zero and renormalised).
-    pub entropy_linear: Vec<f32>,
+    pub entropy_linear: Vec<f64>,
     /// KL(A_i ‖ Â_i) in nats, on the same clipped Â; +∞ where Â_i has no mass where A_i has some.
-    pub kl: Vec<f32>,
+    pub kl: Vec<f64>,
     /// Total variation ½·Σ_j |A_ij − Â_ij|, on the raw weights.
-    pub tv: Vec<f32>,
+    pub tv: Vec<f64>,
 }
 
 /// A row as a probability distribution: negative entries clipped, then renormalised.
 /// A row with no positive mass gives all zeros.
-fn as_distribution(row: ArrayView1<'_, f32>) -> Vec<f64> {
-    let clipped: Vec<f64> = row.iter().map(|&w| f64::from(w.max(0.0))).collect();
+fn as_distribution(row: ArrayView1<'_, f64>) -> Vec<f64> {
+    let clipped: Vec<f64> = row.iter().map(|&w| w.max(0.0)).collect();
     let total: f64 = clipped.iter().sum();
     if total > 0.0 {
         clipped.into_iter().map(|w| w / total).collect()
@@ -37,42 +37,38 @@ fn as_distribution(row: ArrayView1<'_, f32>) -> Vec<f64> {
 }
 
 /// Shannon entropy `−Σ p ln p` of a row (clipped and renormalised), with `0·ln 0 = 0`.
-pub fn row_entropy(row: ArrayView1<'_, f32>) -> f32 {
+pub fn row_entropy(row: ArrayView1<'_, f64>) -> f64 {
     let h: f64 = as_distribution(row)
         .into_iter()
         .filter(|&p| p > 0.0)
         .map(|p| -p * p.ln())
         .sum();
-    h as f32
+    h
 }
 
 /// `KL(p ‖ q) = Σ p ln(p/q)` over rows treated as distributions.
-pub fn row_kl(p: ArrayView1<'_, f32>, q: ArrayView1<'_, f32>) -> f32 {
+pub fn row_kl(p: ArrayView1<'_, f64>, q: ArrayView1<'_, f64>) -> f64 {
     let (p, q) = (as_distribution(p), as_distribution(q));
     let mut kl = 0.0f64;
     for (&pj, &qj) in p.iter().zip(q.iter()) {
         if pj > 0.0 {
             if qj <= 0.0 {
-                return f32::INFINITY;
+                return f64::INFINITY;
             }
             kl += pj * (pj / qj).ln();
         }
     }
     // Rounding can leave a hair below zero for identical rows.
-    kl.max(0.0) as f32
+    kl.max(0.0)
 }
 
 /// Total variation distance `½·Σ |p − q|`.
-pub fn row_tv(p: ArrayView1<'_, f32>, q: ArrayView1<'_, f32>) -> f32 {
-    let sum: f64 = p
-        .iter()
-        .zip(q.iter())
-        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).abs())
-        .sum();
-    (0.5 * sum) as f32
+pub fn row_tv(p: ArrayView1<'_, f64>, q: ArrayView1<'_, f64>) -> f64 {
+    let sum: f64 = p.iter().zip(q.iter()).map(|(&a, &b)| (a - b).abs()).sum();
+    0.5 * sum
 }
 
-pub fn row_metrics(softmax: &Array2<f32>, linear: &Array2<f32>) -> RowMetrics {
+pub fn row_metrics(softmax: &Array2<f64>, linear: &Array2<f64>) -> RowMetrics {
     let rows = softmax.rows().into_iter().zip(linear.rows());
     let mut m = RowMetrics {
         entropy_softmax: Vec::new(),
@@ -92,20 +88,20 @@ pub fn row_metrics(softmax: &Array2<f32>, linear: &Array2<f32>) -> RowMetrics {
 /// `|A − Â|`, `Â − A` and `‖A − Â‖_F / ‖A‖_F`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorMaps {
-    pub absolute: Array2<f32>,
-    pub signed: Array2<f32>,
-    pub relative_frobenius: f32,
+    pub absolute: Array2<f64>,
+    pub signed: Array2<f64>,
+    pub relative_frobenius: f64,
 }
 
-pub fn error_maps(softmax: &Array2<f32>, linear: &Array2<f32>) -> ErrorMaps {
+pub fn error_maps(softmax: &Array2<f64>, linear: &Array2<f64>) -> ErrorMaps {
     let signed = linear - softmax;
-    let absolute = signed.mapv(f32::abs);
-    let diff: f64 = signed.iter().map(|&x| f64::from(x).powi(2)).sum();
-    let base: f64 = softmax.iter().map(|&x| f64::from(x).powi(2)).sum();
+    let absolute = signed.mapv(f64::abs);
+    let diff: f64 = signed.iter().map(|&x| x.powi(2)).sum();
+    let base: f64 = softmax.iter().map(|&x| x.powi(2)).sum();
     ErrorMaps {
         absolute,
         signed,
-        relative_frobenius: relative(diff.sqrt(), base.sqrt()) as f32,
+        relative_frobenius: relative(diff.sqrt(), base.sqrt()),
     }
 }
 
@@ -123,12 +119,12 @@ fn relative(x: f64, base: f64) -> f64 {
 /// `‖O_i − Ô_i‖` per row, `‖O − Ô‖_F`, and that relative to `‖O‖_F`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputError {
-    pub per_row: Vec<f32>,
-    pub total: f32,
-    pub relative: f32,
+    pub per_row: Vec<f64>,
+    pub total: f64,
+    pub relative: f64,
 }
 
-pub fn output_error(exact: &Array2<f32>, approx: &Array2<f32>) -> OutputError {
+pub fn output_error(exact: &Array2<f64>, approx: &Array2<f64>) -> OutputError {
     let per_row: Vec<f64> = exact
         .rows()
         .into_iter()
@@ -136,20 +132,16 @@ pub fn output_error(exact: &Array2<f32>, approx: &Array2<f32>) -> OutputError {
         .map(|(o, o_hat)| {
             o.iter()
                 .zip(o_hat.iter())
-                .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+                .map(|(&a, &b)| (a - b).powi(2))
                 .sum::<f64>()
         })
         .collect();
     let total = per_row.iter().sum::<f64>().sqrt();
-    let base = exact
-        .iter()
-        .map(|&x| f64::from(x).powi(2))
-        .sum::<f64>()
-        .sqrt();
+    let base = exact.iter().map(|&x| x.powi(2)).sum::<f64>().sqrt();
     OutputError {
-        per_row: per_row.iter().map(|e| e.sqrt() as f32).collect(),
-        total: total as f32,
-        relative: relative(total, base) as f32,
+        per_row: per_row.iter().map(|e| e.sqrt()).collect(),
+        total,
+        relative: relative(total, base),
     }
 }
 
@@ -171,9 +163,9 @@ pub struct KernelComparison {
 }
 
 pub fn kernel_comparison(
-    q: ArrayView2<'_, f32>,
-    k: ArrayView2<'_, f32>,
-    scale: f32,
+    q: ArrayView2<'_, f64>,
+    k: ArrayView2<'_, f64>,
+    scale: f64,
     phi_q: &Features,
     phi_k: &Features,
 ) -> KernelComparison {
@@ -182,21 +174,16 @@ pub fn kernel_comparison(
     let mut approx = Array2::<f64>::zeros((n_q, n_k));
     for i in 0..n_q {
         for j in 0..n_k {
-            let dot: f64 = q
-                .row(i)
-                .iter()
-                .zip(k.row(j))
-                .map(|(&a, &b)| f64::from(a) * f64::from(b))
-                .sum();
-            exact[[i, j]] = (f64::from(scale) * dot).exp();
+            let dot: f64 = q.row(i).iter().zip(k.row(j)).map(|(&a, &b)| a * b).sum();
+            exact[[i, j]] = (scale * dot).exp();
             let features: f64 = phi_q
                 .values
                 .row(i)
                 .iter()
                 .zip(phi_k.values.row(j))
-                .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                .map(|(&a, &b)| a * b)
                 .sum();
-            let log_scale = f64::from(phi_q.log_scale[i]) + f64::from(phi_k.log_scale[j]);
+            let log_scale = phi_q.log_scale[i] + phi_k.log_scale[j];
             approx[[i, j]] = features * log_scale.exp();
         }
     }
@@ -259,11 +246,15 @@ pub struct Spectrum {
     pub singular_values: Vec<f64>,
     /// `exp(H(σ/Σσ))` (Roy & Vetterli 2007): between 1 and the matrix size.
     pub effective_rank: f64,
-    /// Singular values above `σ_max · max(n, m) · ε_f32`: the rank f32 arithmetic can resolve.
+    /// Singular values above `RANK_TOLERANCE · σ_max`: the rank that f64 maps resolve clearly.
     pub numerical_rank: usize,
 }
 
-pub fn spectrum(a: &Array2<f32>) -> Spectrum {
+/// Relative size below which a singular value counts as zero. f64 maps carry noise near
+/// 1e-7·σ_max; real structure in a softmax map sits well above 1e-4.
+pub const RANK_TOLERANCE: f64 = 1e-4;
+
+pub fn spectrum(a: &Array2<f64>) -> Spectrum {
     let (n, m) = a.dim();
     if n == 0 || m == 0 {
         return Spectrum {
@@ -272,7 +263,7 @@ pub fn spectrum(a: &Array2<f32>) -> Spectrum {
             numerical_rank: 0,
         };
     }
-    let matrix = DMatrix::from_row_iterator(n, m, a.iter().map(|&x| f64::from(x)));
+    let matrix = DMatrix::from_row_iterator(n, m, a.iter().copied());
     let mut singular_values: Vec<f64> = matrix.singular_values().iter().copied().collect();
     singular_values.sort_by(|x, y| y.total_cmp(x));
     let total: f64 = singular_values.iter().sum();
@@ -288,7 +279,7 @@ pub fn spectrum(a: &Array2<f32>) -> Spectrum {
         0.0
     };
     let top = singular_values.first().copied().unwrap_or(0.0);
-    let threshold = top * n.max(m) as f64 * f64::from(f32::EPSILON);
+    let threshold = top * RANK_TOLERANCE;
     let numerical_rank = singular_values.iter().filter(|&&s| s > threshold).count();
     Spectrum {
         singular_values,
@@ -298,15 +289,15 @@ pub fn spectrum(a: &Array2<f32>) -> Spectrum {
 }
 
 /// Queries closer than this (relative to the larger norm) count as the same query.
-pub const DISTINCT_QUERY_TOLERANCE: f32 = 1e-3;
+pub const DISTINCT_QUERY_TOLERANCE: f64 = 1e-3;
 /// Rows closer than this in total variation count as the same attention row.
-pub const SAME_ROW_TOLERANCE: f32 = 1e-3;
+pub const SAME_ROW_TOLERANCE: f64 = 1e-3;
 
 /// Pairs (i, i') of distinct queries whose attention rows nearly coincide: linear attention is
 /// not injective (Han et al. 2024); a ReLU map, for one, gives q and 2q the same row.
-pub fn collisions(q: ArrayView2<'_, f32>, weights: &Array2<f32>) -> Vec<(usize, usize)> {
+pub fn collisions(q: ArrayView2<'_, f64>, weights: &Array2<f64>) -> Vec<(usize, usize)> {
     let n = q.nrows().min(weights.nrows());
-    let norms: Vec<f32> = q.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
+    let norms: Vec<f64> = q.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
     let mut found = Vec::new();
     for i in 0..n {
         for j in i + 1..n {
@@ -315,10 +306,10 @@ pub fn collisions(q: ArrayView2<'_, f32>, weights: &Array2<f32>) -> Vec<(usize, 
                 .iter()
                 .zip(q.row(j))
                 .map(|(a, b)| (a - b).powi(2))
-                .sum::<f32>()
+                .sum::<f64>()
                 .sqrt();
             let distinct =
-                gap > DISTINCT_QUERY_TOLERANCE * norms[i].max(norms[j]).max(f32::MIN_POSITIVE);
+                gap > DISTINCT_QUERY_TOLERANCE * norms[i].max(norms[j]).max(f64::MIN_POSITIVE);
             if distinct && row_tv(weights.row(i), weights.row(j)) <= SAME_ROW_TOLERANCE {
                 found.push((i, j));
             }
@@ -345,9 +336,9 @@ pub struct ErrorAtM {
 }
 
 pub fn kernel_error_vs_m(
-    q: ArrayView2<'_, f32>,
-    k: ArrayView2<'_, f32>,
-    scale: f32,
+    q: ArrayView2<'_, f64>,
+    k: ArrayView2<'_, f64>,
+    scale: f64,
     family: RandomFamily,
     orthogonal: bool,
     ms: &[usize],

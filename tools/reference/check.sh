@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the golden files in a private venv with the pinned numpy, and fail if they differ
-# from the committed ones: the goldens come from this script and nothing else.
+# from the committed ones: the goldens come from these scripts and nothing else.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -13,9 +13,15 @@ if [ ! -f "$stamp" ] || ! cmp -s "$stamp" "$here/requirements.txt"; then
 fi
 out="$(mktemp -d)"
 "$venv/bin/python" "$here/scores.py" --out "$out/scores.json"
-if cmp -s "$out/scores.json" "$root/tests/golden/scores.json"; then
-  echo "tests/golden/scores.json: reproduced exactly"
-else
-  echo "tests/golden/scores.json differs from what tools/reference/scores.py writes" >&2
-  exit 1
-fi
+"$venv/bin/python" "$here/attention.py" --out "$out"
+status=0
+for file in scores.json attention.json random_features.json; do
+  if cmp -s "$out/$file" "$root/tests/golden/$file"; then
+    echo "tests/golden/$file: reproduced exactly"
+  else
+    echo "tests/golden/$file differs from what tools/reference writes" >&2
+    status=1
+  fi
+done
+rm -rf "$out"
+exit $status
