@@ -59,7 +59,10 @@ fn numbers(v: &Value) -> Vec<f64> {
 /// Golden inputs are f32 values written with 9 significant digits; rounding through f32
 /// recovers them exactly (9 digits identify an f32, not an f64).
 fn inputs(v: &Value) -> Vec<f64> {
-    numbers(v).into_iter().map(|x| f64::from(x as f32)).collect()
+    numbers(v)
+        .into_iter()
+        .map(|x| f64::from(x as f32))
+        .collect()
 }
 
 fn matrix(v: &Value, rows: usize, cols: usize) -> Array2<f64> {
@@ -193,7 +196,7 @@ fn softmax_attention_matches_the_reference() {
                 .weights
                 .rows()
                 .into_iter()
-                .map(|r| f64::from(kernelscope::metrics::row_entropy(r)))
+                .map(|r| kernelscope::metrics::row_entropy(r))
                 .collect();
             if case.summary_only {
                 let mean = entropy.iter().sum::<f64>() / entropy.len() as f64;
@@ -377,18 +380,18 @@ fn check_linear(what: &str, case: &Case, softmax: &Attention, linear: &Attention
     let errors = error_maps(&softmax.weights, &linear.weights);
     assert_scalar(
         &format!("{what} relative frobenius"),
-        f64::from(errors.relative_frobenius),
+        errors.relative_frobenius,
         scalar(&g["relative_frobenius"]),
     );
     let out = output_error(&softmax.output, &linear.output);
     assert_scalar(
         &format!("{what} output error"),
-        f64::from(out.total),
+        out.total,
         scalar(&g["output_error"]["total"]),
     );
     assert_scalar(
         &format!("{what} output rel error"),
-        f64::from(out.relative),
+        out.relative,
         scalar(&g["output_error"]["relative"]),
     );
     let per_row = numbers(&g["output_error"]["per_row"]);
@@ -408,7 +411,7 @@ fn check_linear(what: &str, case: &Case, softmax: &Attention, linear: &Attention
             let mean = if list.iter().any(|x| x.is_infinite()) {
                 f64::INFINITY
             } else {
-                list.iter().map(|&x| f64::from(x)).sum::<f64>() / list.len() as f64
+                list.iter().sum::<f64>() / list.len() as f64
             };
             assert_scalar(
                 &format!("{what} mean {key}"),

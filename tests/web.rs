@@ -3,6 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 mod common;
+#[path = "common/random_features.rs"]
+mod random_features;
 
 use common::{SCORES_RELATIVE_TOLERANCE, golden, relative_error};
 use kernelscope::engine::demo::{DEMO_D, DEMO_N, demo_keys, demo_queries, inverse_sqrt_dim};
@@ -77,4 +79,9 @@ async fn a_destroyed_device_falls_back_to_the_cpu_with_the_reason() {
         outcome.gpu_failure
     );
     assert_eq!(outcome.value, cpu::scores(q.view(), k.view(), scale));
+}
+
+#[wasm_bindgen_test]
+fn random_features_are_the_same_numbers_in_wasm32() {
+    random_features::check_random_draws();
 }
