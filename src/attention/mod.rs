@@ -202,34 +202,32 @@ pub fn linear_attention_recurrent(
     let mut output = Array2::<f64>::zeros((n_q, d_v));
     let mut degenerate_rows = Vec::new();
 
-    let mut answer = |i: usize,
-                      kv_state: &Array2<f64>,
-                      k_sum: &Array1<f64>,
-                      abs_sum: &Array1<f64>,
-                      v_sum: &Array1<f64>,
-                      visible: usize| {
-        if visible == 0 {
-            return;
-        }
-        let q_i = fq.row(i);
-        let denominator = q_i.dot(k_sum);
-        let bound = q_i.mapv(f64::abs).dot(abs_sum);
-        if is_degenerate(denominator, bound) {
-            degenerate_rows.push(i);
-            output.row_mut(i).assign(&(v_sum / visible as f64));
-        } else {
-            output.row_mut(i).assign(&(q_i.dot(kv_state) / denominator));
-        }
-    };
-
     match mask {
         Mask::Bidirectional => {
+            // One state for every query: read it with matrix products, not row by row.
             let kv_state = fk.t().dot(&v);
             let k_sum = fk.sum_axis(Axis(0));
             let abs_sum = fk.mapv(f64::abs).sum_axis(Axis(0));
-            let v_sum = v.sum_axis(Axis(0));
+            let numerators = fq.dot(&kv_state);
+            let denominators = fq.dot(&k_sum);
+            let bounds = fq.mapv(f64::abs).dot(&abs_sum);
+            let v_mean = if n_k > 0 {
+                v.sum_axis(Axis(0)) / n_k as f64
+            } else {
+                Array1::zeros(d_v)
+            };
             for i in 0..n_q {
-                answer(i, &kv_state, &k_sum, &abs_sum, &v_sum, n_k);
+                if n_k == 0 {
+                    continue;
+                }
+                if is_degenerate(denominators[i], bounds[i]) {
+                    degenerate_rows.push(i);
+                    output.row_mut(i).assign(&v_mean);
+                } else {
+                    output
+                        .row_mut(i)
+                        .assign(&(&numerators.row(i) / denominators[i]));
+                }
             }
         }
         Mask::Causal => {
@@ -250,7 +248,20 @@ pub fn linear_attention_recurrent(
                     abs_sum += &k_i.mapv(f64::abs);
                     v_sum += &v_i;
                 }
-                answer(i, &kv_state, &k_sum, &abs_sum, &v_sum, (i + 1).min(n_k));
+                let visible = (i + 1).min(n_k);
+                if visible == 0 {
+                    continue;
+                }
+                let q_i = fq.row(i);
+                let denominator = q_i.dot(&k_sum);
+                if is_degenerate(denominator, q_i.mapv(f64::abs).dot(&abs_sum)) {
+                    degenerate_rows.push(i);
+                    output.row_mut(i).assign(&(&v_sum / visible as f64));
+                } else {
+                    output
+                        .row_mut(i)
+                        .assign(&(q_i.dot(&kv_state) / denominator));
+                }
             }
         }
     }
