@@ -7,6 +7,7 @@ pub mod attention;
 pub mod engine;
 pub mod kernels;
 pub mod metrics;
+pub mod model;
 pub mod state;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

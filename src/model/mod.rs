@@ -1,0 +1,3 @@
+//! The embedded model: its WordPiece tokenizer (and, later, weights and forward pass).
+
+pub mod tokenizer;
