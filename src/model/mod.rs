@@ -1,3 +1,5 @@
-//! The embedded model: its WordPiece tokenizer (and, later, weights and forward pass).
+//! The embedded model: its WordPiece tokenizer, its weights and its forward pass.
 
+pub mod forward;
 pub mod tokenizer;
+pub mod weights;

@@ -125,26 +125,36 @@ def layer_norm(x, g, b):
     return (x - mu) / np.sqrt(var + EPS) * g + b
 
 
-def forward(w, ids, layers):
-    """BERT encoder forward pass in float64; returns per-layer q, k, v, attention and hidden states."""
+def elu_plus_one(x):
+    return np.where(x > 0, x + 1.0, np.exp(np.minimum(x, 0.0)))
+
+
+def forward(w, ids, layers, heads=HEADS, linear_layers=()):
+    """BERT encoder forward pass in float64; returns per-layer q, k, v, attention and hidden
+    states. Layers in `linear_layers` use elu+1 linear attention instead of softmax."""
     w = {k: v.astype(np.float64) for k, v in w.items()}
     n = len(ids)
+    hidden = w["embeddings.word_embeddings.weight"].shape[1]
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
     x = x + w["embeddings.token_type_embeddings.weight"][0]
     x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
     out = {"hidden": [x], "q": [], "k": [], "v": [], "attention": []}
-    dh = HIDDEN // HEADS
+    dh = hidden // heads
     for l in range(layers):
         p = f"encoder.layer.{l}."
         lin = lambda h, name: h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
-        q = lin(x, "attention.self.query").reshape(n, HEADS, dh).transpose(1, 0, 2)
-        k = lin(x, "attention.self.key").reshape(n, HEADS, dh).transpose(1, 0, 2)
-        v = lin(x, "attention.self.value").reshape(n, HEADS, dh).transpose(1, 0, 2)
-        s = q @ k.transpose(0, 2, 1) / np.sqrt(dh)
-        s = s - s.max(axis=-1, keepdims=True)
-        a = np.exp(s)
-        a = a / a.sum(axis=-1, keepdims=True)
-        ctx = (a @ v).transpose(1, 0, 2).reshape(n, HIDDEN)
+        q = lin(x, "attention.self.query").reshape(n, heads, dh).transpose(1, 0, 2)
+        k = lin(x, "attention.self.key").reshape(n, heads, dh).transpose(1, 0, 2)
+        v = lin(x, "attention.self.value").reshape(n, heads, dh).transpose(1, 0, 2)
+        if l in linear_layers:
+            kern = elu_plus_one(q) @ elu_plus_one(k).transpose(0, 2, 1)
+            a = kern / kern.sum(axis=-1, keepdims=True)
+        else:
+            s = q @ k.transpose(0, 2, 1) / np.sqrt(dh)
+            s = s - s.max(axis=-1, keepdims=True)
+            a = np.exp(s)
+            a = a / a.sum(axis=-1, keepdims=True)
+        ctx = (a @ v).transpose(1, 0, 2).reshape(n, hidden)
         x = layer_norm(x + lin(ctx, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
         h = gelu(lin(x, "intermediate.dense"))
         x = layer_norm(x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
@@ -155,6 +165,11 @@ def forward(w, ids, layers):
 
 QUANTISED_8 = ("attention.self.query.weight", "attention.self.key.weight")
 QUANTISED_4 = ("attention.self.value.weight", "attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight")
+
+
+def file_metadata(heads):
+    """What src/model/weights.rs needs besides the shapes."""
+    return {"format": "kernelscope-bert-v1", "heads": str(heads), "group": str(GROUP), "eps": repr(EPS)}
 
 
 def package(original, keep):
@@ -203,7 +218,7 @@ def main():
     keep = trimmed_vocab(vocab)
     shipped, dequantised = package(original, keep)
     out.mkdir(parents=True, exist_ok=True)
-    save_file(shipped, str(out / "model.safetensors"), metadata={"format": "kernelscope-minilm-v1"})
+    save_file(shipped, str(out / "model.safetensors"), metadata=file_metadata(HEADS))
     (out / "vocab.txt").write_text("".join(vocab[i] + "\n" for i in keep), encoding="utf-8")
     for name in ("LICENSE", "NOTICE"):
         (out / f"all-MiniLM-L6-v2.{name}").write_bytes((src / name).read_bytes())

@@ -1,0 +1,205 @@
+//! The BERT encoder's forward pass, top to bottom, in the manner of llama2.c's `run.c`:
+//! embeddings, then per layer self-attention (kept, per head, for the app to draw) and the
+//! feed-forward block, each with its residual and LayerNorm.
+//!
+//! Any layer can swap its softmax attention for linear attention with a feature map, so the
+//! app can show how that layer's error spreads through the layers after it.
+
+use ndarray::{Array1, Array2, Array3, ArrayView1, Axis, s};
+
+use super::weights::{ModelError, Weights};
+use crate::attention::{Mask, linear_attention, softmax_attention};
+use crate::kernels::{FeatureMap, MapContext, Role};
+
+/// One layer's attention, per head: Q, K, V are heads×n×head_dim, attention heads×n×n.
+#[derive(Debug, Clone)]
+pub struct LayerTrace {
+    pub queries: Array3<f32>,
+    pub keys: Array3<f32>,
+    pub values: Array3<f32>,
+    pub attention: Array3<f32>,
+    /// The hidden states this layer outputs, n×hidden.
+    pub hidden: Array2<f32>,
+}
+
+/// Everything the forward pass computed.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// The embeddings, after their LayerNorm: the input of layer 0.
+    pub embeddings: Array2<f32>,
+    pub layers: Vec<LayerTrace>,
+}
+
+impl Trace {
+    /// The hidden states after the last layer (the embeddings if there is none).
+    pub fn last_hidden(&self) -> &Array2<f32> {
+        self.layers.last().map_or(&self.embeddings, |l| &l.hidden)
+    }
+}
+
+/// Which layers run linear attention instead of softmax, and with which map.
+pub struct Swap<'a> {
+    pub layers: Vec<usize>,
+    pub map: &'a dyn FeatureMap,
+}
+
+/// Run the encoder on token ids. `swap`, when given, replaces softmax attention in its layers.
+pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trace, ModelError> {
+    let c = &w.config;
+    let n = ids.len();
+    if n > c.positions {
+        return Err(ModelError::TooLong {
+            tokens: n,
+            positions: c.positions,
+        });
+    }
+    let (heads, head_dim) = (c.heads, c.head_dim());
+    let scale = 1.0 / (head_dim as f32).sqrt();
+
+    // Embeddings: word + position + token type, then LayerNorm.
+    let mut x = Array2::<f32>::zeros((n, c.hidden));
+    for (i, &id) in ids.iter().enumerate() {
+        if id as usize >= c.vocab {
+            return Err(ModelError::TokenId { id, vocab: c.vocab });
+        }
+        let mut row = x.row_mut(i);
+        row.assign(&w.word_embeddings.row(id as usize));
+        row += &w.position_embeddings.row(i);
+        row += &w.token_type;
+    }
+    layer_norm(
+        &mut x,
+        &w.embedding_norm_gain,
+        &w.embedding_norm_bias,
+        c.layer_norm_eps,
+    );
+    let embeddings = x.clone();
+
+    let mut layers = Vec::with_capacity(w.layers.len());
+    for (l, lw) in w.layers.iter().enumerate() {
+        // Projections, then split into heads: heads×n×head_dim.
+        let split = |m: Array2<f32>| -> Array3<f32> {
+            let mut out = Array3::zeros((heads, n, head_dim));
+            for h in 0..heads {
+                out.slice_mut(s![h, .., ..])
+                    .assign(&m.slice(s![.., h * head_dim..(h + 1) * head_dim]));
+            }
+            out
+        };
+        let queries = split(linear(&x, &lw.query, &lw.query_bias));
+        let keys = split(linear(&x, &lw.key, &lw.key_bias));
+        let values = split(linear(&x, &lw.value, &lw.value_bias));
+
+        // Attention per head; the context vectors are concatenated back to n×hidden.
+        let swapped = swap.filter(|s| s.layers.contains(&l));
+        let mut attention = Array3::<f32>::zeros((heads, n, n));
+        let mut context = Array2::<f32>::zeros((n, c.hidden));
+        for h in 0..heads {
+            let (q, k, v) = (
+                queries.slice(s![h, .., ..]).mapv(f64::from),
+                keys.slice(s![h, .., ..]).mapv(f64::from),
+                values.slice(s![h, .., ..]).mapv(f64::from),
+            );
+            let result = match swapped {
+                None => softmax_attention(
+                    q.view(),
+                    k.view(),
+                    v.view(),
+                    f64::from(scale),
+                    Mask::Bidirectional,
+                ),
+                Some(s) => {
+                    let ctx = |role| MapContext {
+                        role,
+                        scale: f64::from(scale),
+                        seq_len: n,
+                    };
+                    let phi_q = s.map.apply(q.view(), &ctx(Role::Query));
+                    let phi_k = s.map.apply(k.view(), &ctx(Role::Key));
+                    linear_attention(&phi_q, &phi_k, v.view(), Mask::Bidirectional)
+                }
+            };
+            attention
+                .slice_mut(s![h, .., ..])
+                .assign(&result.weights.mapv(|a| a as f32));
+            context
+                .slice_mut(s![.., h * head_dim..(h + 1) * head_dim])
+                .assign(&result.output.mapv(|o| o as f32));
+        }
+
+        // Output projection, residual, LayerNorm.
+        let mut h1 = linear(&context, &lw.attention_out, &lw.attention_out_bias);
+        h1 += &x;
+        layer_norm(
+            &mut h1,
+            &lw.attention_norm_gain,
+            &lw.attention_norm_bias,
+            c.layer_norm_eps,
+        );
+
+        // Feed-forward with exact (erf) GELU, residual, LayerNorm.
+        let mut inner = linear(&h1, &lw.ffn_in, &lw.ffn_in_bias);
+        inner.mapv_inplace(gelu);
+        let mut h2 = linear(&inner, &lw.ffn_out, &lw.ffn_out_bias);
+        h2 += &h1;
+        layer_norm(
+            &mut h2,
+            &lw.ffn_norm_gain,
+            &lw.ffn_norm_bias,
+            c.layer_norm_eps,
+        );
+
+        x = h2;
+        layers.push(LayerTrace {
+            queries,
+            keys,
+            values,
+            attention,
+            hidden: x.clone(),
+        });
+    }
+    Ok(Trace { embeddings, layers })
+}
+
+/// `x·Wᵀ + b` for rows x.
+fn linear(x: &Array2<f32>, w: &Array2<f32>, b: &Array1<f32>) -> Array2<f32> {
+    let mut y = x.dot(&w.t());
+    y += b;
+    y
+}
+
+fn layer_norm(x: &mut Array2<f32>, gain: &Array1<f32>, bias: &Array1<f32>, eps: f32) {
+    for mut row in x.rows_mut() {
+        let n = row.len() as f32;
+        let mean = row.sum() / n;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let inv = 1.0 / (var + eps).sqrt();
+        row.mapv_inplace(|v| (v - mean) * inv);
+        row *= gain;
+        row += bias;
+    }
+}
+
+fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::erff(x / std::f32::consts::SQRT_2))
+}
+
+/// The sentence vector: mean of the token states, normalised to unit length
+/// (sentence-transformers' pooling for this model).
+pub fn sentence_vector(hidden: &Array2<f32>) -> Array1<f32> {
+    let mean = hidden
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(hidden.ncols()));
+    let norm = mean.dot(&mean).sqrt();
+    if norm > 0.0 { mean / norm } else { mean }
+}
+
+/// Cosine similarity of two vectors (0 when either is zero).
+pub fn cosine(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f32 {
+    let (na, nb) = (a.dot(&a).sqrt(), b.dot(&b).sqrt());
+    if na > 0.0 && nb > 0.0 {
+        a.dot(&b) / (na * nb)
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,307 @@
+//! The model's weights as plain structs, read from a safetensors file and validated.
+//!
+//! A matrix is stored one of three ways, and dequantised here once, at load:
+//! - `NAME` as F32;
+//! - `NAME.q8` (I8, rows×cols) and `NAME.scale` (F32 per row): `w = q · scale`;
+//! - `NAME.q4` (U8, two 4-bit values a byte, low nibble first) with `NAME.scale` and `NAME.min`
+//!   (F16, one per group of `group` columns): `w = q · scale + min`.
+//!
+//! The file's metadata gives `heads`, `group` and `eps`; every other size comes from the
+//! tensors' shapes and is checked against the rest.
+
+use std::collections::HashMap;
+
+use half::f16;
+use ndarray::{Array1, Array2};
+use safetensors::{Dtype, SafeTensors};
+
+/// Sizes of the encoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub vocab: usize,
+    pub positions: usize,
+    pub hidden: usize,
+    pub heads: usize,
+    pub layers: usize,
+    pub intermediate: usize,
+    pub layer_norm_eps: f32,
+}
+
+impl Config {
+    pub fn head_dim(&self) -> usize {
+        self.hidden / self.heads
+    }
+}
+
+/// One encoder layer. Matrices are out×in, as `y = W·x + b`.
+#[derive(Debug, Clone)]
+pub struct LayerWeights {
+    pub query: Array2<f32>,
+    pub query_bias: Array1<f32>,
+    pub key: Array2<f32>,
+    pub key_bias: Array1<f32>,
+    pub value: Array2<f32>,
+    pub value_bias: Array1<f32>,
+    pub attention_out: Array2<f32>,
+    pub attention_out_bias: Array1<f32>,
+    pub attention_norm_gain: Array1<f32>,
+    pub attention_norm_bias: Array1<f32>,
+    pub ffn_in: Array2<f32>,
+    pub ffn_in_bias: Array1<f32>,
+    pub ffn_out: Array2<f32>,
+    pub ffn_out_bias: Array1<f32>,
+    pub ffn_norm_gain: Array1<f32>,
+    pub ffn_norm_bias: Array1<f32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Weights {
+    pub config: Config,
+    pub word_embeddings: Array2<f32>,
+    pub position_embeddings: Array2<f32>,
+    /// Token type 0: kernelscope always feeds a single segment.
+    pub token_type: Array1<f32>,
+    pub embedding_norm_gain: Array1<f32>,
+    pub embedding_norm_bias: Array1<f32>,
+    pub layers: Vec<LayerWeights>,
+}
+
+/// Why a model file could not be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("the model file is not valid safetensors: {0}")]
+    Format(String),
+    #[error("the model file lacks the tensor {0}")]
+    Missing(String),
+    #[error("the model file's tensor {name} has {found}, expected {expected}")]
+    Shape {
+        name: String,
+        found: String,
+        expected: String,
+    },
+    #[error("the model file's metadata {0}")]
+    Metadata(String),
+    #[error("token id {id} is outside the vocabulary of {vocab}")]
+    TokenId { id: u32, vocab: usize },
+    #[error("{tokens} tokens exceed the model's {positions} positions")]
+    TooLong { tokens: usize, positions: usize },
+}
+
+struct File<'a> {
+    tensors: SafeTensors<'a>,
+    group: usize,
+}
+
+impl File<'_> {
+    fn raw(
+        &self,
+        name: &str,
+        dtype: Dtype,
+        dims: usize,
+    ) -> Result<(Vec<usize>, &[u8]), ModelError> {
+        let view = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| ModelError::Missing(name.to_string()))?;
+        if view.dtype() != dtype || view.shape().len() != dims {
+            return Err(ModelError::Shape {
+                name: name.into(),
+                found: format!("{:?} {:?}", view.dtype(), view.shape()),
+                expected: format!("{dtype:?} with {dims} dimensions"),
+            });
+        }
+        Ok((view.shape().to_vec(), view.data()))
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.tensors.tensor(name).is_ok()
+    }
+
+    fn vector(&self, name: &str, len: usize) -> Result<Array1<f32>, ModelError> {
+        let (shape, data) = self.raw(name, Dtype::F32, 1)?;
+        expect_shape(name, &shape, &[len])?;
+        Ok(Array1::from(f32s(data)))
+    }
+
+    /// A matrix in any of the three encodings, checked to be rows×cols.
+    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Array2<f32>, ModelError> {
+        let values = if self.has(name) {
+            let (shape, data) = self.raw(name, Dtype::F32, 2)?;
+            expect_shape(name, &shape, &[rows, cols])?;
+            f32s(data)
+        } else if self.has(&format!("{name}.q8")) {
+            let (shape, data) = self.raw(&format!("{name}.q8"), Dtype::I8, 2)?;
+            expect_shape(name, &shape, &[rows, cols])?;
+            let scale = self.vector(&format!("{name}.scale"), rows)?;
+            data.iter()
+                .enumerate()
+                .map(|(i, &q)| f32::from(q as i8) * scale[i / cols])
+                .collect()
+        } else {
+            let (shape, data) = self.raw(&format!("{name}.q4"), Dtype::U8, 2)?;
+            if !cols.is_multiple_of(self.group) || !cols.is_multiple_of(2) {
+                return Err(ModelError::Metadata(format!(
+                    "group {} does not divide {cols} columns of {name}",
+                    self.group
+                )));
+            }
+            expect_shape(name, &shape, &[rows, cols / 2])?;
+            let groups = cols / self.group;
+            let scale = self.halves(&format!("{name}.scale"), rows, groups)?;
+            let min = self.halves(&format!("{name}.min"), rows, groups)?;
+            let mut values = Vec::with_capacity(rows * cols);
+            for (i, &byte) in data.iter().enumerate() {
+                for (half_index, q) in [byte & 0x0F, byte >> 4].into_iter().enumerate() {
+                    let at = 2 * i + half_index;
+                    let (row, col) = (at / cols, at % cols);
+                    let g = row * groups + col / self.group;
+                    values.push(f32::from(q) * scale[g] + min[g]);
+                }
+            }
+            values
+        };
+        Array2::from_shape_vec((rows, cols), values).map_err(|e| ModelError::Format(e.to_string()))
+    }
+
+    fn halves(&self, name: &str, rows: usize, cols: usize) -> Result<Vec<f32>, ModelError> {
+        let (shape, data) = self.raw(name, Dtype::F16, 2)?;
+        expect_shape(name, &shape, &[rows, cols])?;
+        Ok(data
+            .chunks_exact(2)
+            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect())
+    }
+
+    /// The first dimension of a matrix in whichever encoding it is stored.
+    fn rows_of(&self, name: &str) -> Result<usize, ModelError> {
+        for candidate in [name.to_string(), format!("{name}.q8"), format!("{name}.q4")] {
+            if let Ok(view) = self.tensors.tensor(&candidate) {
+                return view
+                    .shape()
+                    .first()
+                    .copied()
+                    .ok_or_else(|| ModelError::Missing(name.into()));
+            }
+        }
+        Err(ModelError::Missing(name.to_string()))
+    }
+}
+
+fn expect_shape(name: &str, found: &[usize], expected: &[usize]) -> Result<(), ModelError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(ModelError::Shape {
+            name: name.into(),
+            found: format!("{found:?}"),
+            expected: format!("{expected:?}"),
+        })
+    }
+}
+
+fn f32s(data: &[u8]) -> Vec<f32> {
+    data.chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+fn metadata_number(metadata: &HashMap<String, String>, key: &str) -> Result<f64, ModelError> {
+    metadata
+        .get(key)
+        .ok_or_else(|| ModelError::Metadata(format!("lacks \"{key}\"")))?
+        .parse::<f64>()
+        .map_err(|_| ModelError::Metadata(format!("\"{key}\" is not a number")))
+}
+
+impl Weights {
+    /// Read and dequantise a model file, checking every shape.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self, ModelError> {
+        let (_, header) =
+            SafeTensors::read_metadata(bytes).map_err(|e| ModelError::Format(e.to_string()))?;
+        let metadata: HashMap<String, String> = header
+            .metadata()
+            .as_ref()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let tensors =
+            SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format(e.to_string()))?;
+        let heads = metadata_number(&metadata, "heads")? as usize;
+        let group = metadata_number(&metadata, "group")? as usize;
+        let eps = metadata_number(&metadata, "eps")? as f32;
+        if heads == 0 || group == 0 {
+            return Err(ModelError::Metadata("has zero heads or group".into()));
+        }
+        let file = File { tensors, group };
+
+        let hidden = file.raw("embeddings.LayerNorm.weight", Dtype::F32, 1)?.0[0];
+        let vocab = file.rows_of("embeddings.word_embeddings.weight")?;
+        let positions = file.rows_of("embeddings.position_embeddings.weight")?;
+        let layers = (0..)
+            .take_while(|l| {
+                file.rows_of(&format!("encoder.layer.{l}.attention.self.query.weight"))
+                    .is_ok()
+            })
+            .count();
+        let intermediate = if layers > 0 {
+            file.rows_of("encoder.layer.0.intermediate.dense.weight")?
+        } else {
+            0
+        };
+        if hidden % heads != 0 {
+            return Err(ModelError::Metadata(format!(
+                "{heads} heads do not divide hidden size {hidden}"
+            )));
+        }
+        let config = Config {
+            vocab,
+            positions,
+            hidden,
+            heads,
+            layers,
+            intermediate,
+            layer_norm_eps: eps,
+        };
+
+        let token_types = file.matrix(
+            "embeddings.token_type_embeddings.weight",
+            file.rows_of("embeddings.token_type_embeddings.weight")?,
+            hidden,
+        )?;
+        let layer = |l: usize| -> Result<LayerWeights, ModelError> {
+            let p = format!("encoder.layer.{l}.");
+            let m = |name: &str, rows, cols| file.matrix(&format!("{p}{name}.weight"), rows, cols);
+            let v = |name: &str, len| file.vector(&format!("{p}{name}"), len);
+            Ok(LayerWeights {
+                query: m("attention.self.query", hidden, hidden)?,
+                query_bias: v("attention.self.query.bias", hidden)?,
+                key: m("attention.self.key", hidden, hidden)?,
+                key_bias: v("attention.self.key.bias", hidden)?,
+                value: m("attention.self.value", hidden, hidden)?,
+                value_bias: v("attention.self.value.bias", hidden)?,
+                attention_out: m("attention.output.dense", hidden, hidden)?,
+                attention_out_bias: v("attention.output.dense.bias", hidden)?,
+                attention_norm_gain: v("attention.output.LayerNorm.weight", hidden)?,
+                attention_norm_bias: v("attention.output.LayerNorm.bias", hidden)?,
+                ffn_in: m("intermediate.dense", intermediate, hidden)?,
+                ffn_in_bias: v("intermediate.dense.bias", intermediate)?,
+                ffn_out: m("output.dense", hidden, intermediate)?,
+                ffn_out_bias: v("output.dense.bias", hidden)?,
+                ffn_norm_gain: v("output.LayerNorm.weight", hidden)?,
+                ffn_norm_bias: v("output.LayerNorm.bias", hidden)?,
+            })
+        };
+        Ok(Self {
+            word_embeddings: file.matrix("embeddings.word_embeddings.weight", vocab, hidden)?,
+            position_embeddings: file.matrix(
+                "embeddings.position_embeddings.weight",
+                positions,
+                hidden,
+            )?,
+            token_type: token_types.row(0).to_owned(),
+            embedding_norm_gain: file.vector("embeddings.LayerNorm.weight", hidden)?,
+            embedding_norm_bias: file.vector("embeddings.LayerNorm.bias", hidden)?,
+            layers: (0..layers).map(layer).collect::<Result<_, _>>()?,
+            config,
+        })
+    }
+}
