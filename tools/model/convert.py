@@ -59,6 +59,17 @@ def fetch():
     return out / MODEL_DIR
 
 
+def reference():
+    """The fp32 original's weights and the reference tokenizer (no padding, no truncation)."""
+    from tokenizers import Tokenizer
+
+    src = fetch()
+    tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return load_file(str(src / "model.safetensors")), tokenizer
+
+
 def sha256(path):
     return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 

@@ -14,8 +14,6 @@ A head gets a role when its score is at least THRESHOLD. Writes tools/model/head
 import itertools
 
 import numpy as np
-from tokenizers import Tokenizer
-
 import convert as C
 from tradeoffs import SENTENCES
 
@@ -27,11 +25,7 @@ VERBS = ["saw", "liked", "found"]
 
 
 def main():
-    src = C.fetch()
-    tok = Tokenizer.from_file(str(src / "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
-    w = C.load_file(str(src / "model.safetensors"))
+    w, tok = C.reference()
     layers, heads = 3, C.HEADS
     scores = {name: np.zeros((layers, heads)) for name in ("previous", "next", "cls", "sep", "det_noun")}
     counts = {name: 0 for name in scores}

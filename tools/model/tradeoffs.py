@@ -11,8 +11,6 @@ in the original, a weight within 0.01 of the row's maximum (a near-tie). Sizes a
 """
 
 import numpy as np
-from tokenizers import Tokenizer
-
 import convert as C
 
 SENTENCES = [
@@ -58,11 +56,7 @@ def quantise(w, bits):
 
 
 def main():
-    src = C.fetch()
-    tok = Tokenizer.from_file(str(src / "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
-    original = C.load_file(str(src / "model.safetensors"))
+    original, tok = C.reference()
     ids = [tok.encode(s).ids for s in SENTENCES]
     reference = [C.forward(original, x, 3)["attention"] for x in ids]
     parts = {
