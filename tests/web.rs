@@ -3,6 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 mod common;
+#[path = "common/gpu_cases.rs"]
+mod gpu_cases;
 #[path = "common/random_features.rs"]
 mod random_features;
 
@@ -84,4 +86,42 @@ async fn a_destroyed_device_falls_back_to_the_cpu_with_the_reason() {
 #[wasm_bindgen_test]
 fn random_features_are_the_same_numbers_in_wasm32() {
     random_features::check_random_draws();
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_softmax_attention_matches_the_cpu_for_seeded_cases() {
+    use kernelscope::attention::{Mask, softmax_attention};
+    let engine = gpu().await;
+    // (seed, tokens, head dim, value dim, spread): ragged, head dim 32, sharp rows.
+    for (seed, n, d, d_v, spread) in [
+        (2u64, 37usize, 5usize, 7usize, 1.0f64),
+        (3, 130, 32, 32, 1.0),
+        (4, 24, 16, 4, 8.0),
+    ] {
+        let x = gpu_cases::inputs(seed, n, d, d_v, spread);
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let on_gpu = engine
+                .softmax_attention(x.q.view(), x.k.view(), x.v.view(), x.scale, mask)
+                .await
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+            let on_cpu = softmax_attention(
+                f64s(&x.q).view(),
+                f64s(&x.k).view(),
+                f64s(&x.v).view(),
+                f64::from(x.scale),
+                mask,
+            );
+            gpu_cases::assert_agrees(
+                &format!("seed {seed} {mask:?} weights"),
+                &on_gpu.weights,
+                &on_cpu.weights,
+            );
+            gpu_cases::assert_agrees(
+                &format!("seed {seed} {mask:?} outputs"),
+                &on_gpu.output,
+                &on_cpu.output,
+            );
+        }
+    }
 }

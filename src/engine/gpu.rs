@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use ndarray::{Array2, ArrayView2};
 
 use super::AdapterSummary;
+use crate::attention::Mask;
 
 /// Why the GPU path could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -44,13 +45,46 @@ struct ScoreDims {
     scale: f32,
 }
 
+/// The compute pipelines, compiled once per device.
+#[derive(Clone)]
+struct Kernels {
+    scores: wgpu::ComputePipeline,
+    softmax_rows: wgpu::ComputePipeline,
+    matmul: wgpu::ComputePipeline,
+}
+
+/// Softmax attention from the GPU: weights A (n_q×n_k) and outputs O = A·V.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuAttention {
+    pub weights: Array2<f32>,
+    pub output: Array2<f32>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SoftmaxParams {
+    rows: u32,
+    cols: u32,
+    causal: u32,
+    scale: f32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct MatmulDims {
+    n: u32,
+    k: u32,
+    m: u32,
+    pad: u32,
+}
+
 /// A WebGPU device with the attention kernels compiled once, reused for every update.
 /// Cloning is cheap: wgpu handles are reference-counted.
 #[derive(Clone)]
 pub struct GpuEngine {
     device: wgpu::Device,
     queue: wgpu::Queue,
-    scores_pipeline: wgpu::ComputePipeline,
+    kernels: Kernels,
     lost: Arc<Mutex<Option<String>>>,
     adapter: AdapterSummary,
 }
@@ -99,15 +133,23 @@ impl GpuEngine {
         device.on_uncaptured_error(Arc::new(|_error| {}));
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::include_wgsl!("../../shaders/scores.wgsl"));
-        let scores_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("scores"),
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let kernels = Kernels {
+            scores: compile(
+                &device,
+                "scores",
+                wgpu::include_wgsl!("../../shaders/scores.wgsl"),
+            ),
+            softmax_rows: compile(
+                &device,
+                "softmax rows",
+                wgpu::include_wgsl!("../../shaders/softmax_rows.wgsl"),
+            ),
+            matmul: compile(
+                &device,
+                "matmul",
+                wgpu::include_wgsl!("../../shaders/matmul.wgsl"),
+            ),
+        };
         if let Some(error) = scope.pop().await {
             return Err(GpuError::Validation(error.to_string()));
         }
@@ -115,7 +157,7 @@ impl GpuEngine {
         Ok(Self {
             device,
             queue,
-            scores_pipeline,
+            kernels,
             lost,
             adapter: summary,
         })
@@ -165,91 +207,262 @@ impl GpuEngine {
             // WebGPU forbids empty bindings; the product is all zeros (or empty) anyway.
             return Ok(Array2::zeros((n_q, n_k)));
         }
-        let limits = self.device.limits();
-        let out_bytes = (n_q * n_k * 4) as u64;
-        let largest_input = (n_q.max(n_k) * d * 4) as u64;
-        let largest = out_bytes.max(largest_input);
-        if largest > limits.max_storage_buffer_binding_size || largest > limits.max_buffer_size {
-            return Err(GpuError::TooLarge(format!(
-                "a {n_q}×{n_k} score matrix needs {largest} bytes, the device allows {}",
-                limits.max_storage_buffer_binding_size
+        self.fits("the score matrix", n_q * n_k)?;
+        self.fits("the queries", n_q * d)?;
+        self.fits("the keys", n_k * d)?;
+        let scores = self
+            .run(|gpu, encoder| {
+                let buffer = gpu.scores_pass(encoder, q, k, scale)?;
+                Ok(vec![(buffer, n_q * n_k)])
+            })
+            .await?;
+        into_matrix(scores.into_iter().next().unwrap_or_default(), (n_q, n_k))
+    }
+
+    /// Softmax attention `A = softmax(s·Q·Kᵀ + mask)`, `O = A·V`, in one submission.
+    pub async fn softmax_attention(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<GpuAttention, GpuError> {
+        self.ensure_alive()?;
+        let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
+        if d != d_k || n_k != n_v {
+            return Err(GpuError::Shape(format!(
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}"
             )));
         }
-        let groups_x = (n_k as u32).div_ceil(SCORES_TILE);
-        let groups_y = (n_q as u32).div_ceil(SCORES_TILE);
-        if groups_x.max(groups_y) > limits.max_compute_workgroups_per_dimension {
+        if n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
+            // WebGPU forbids empty bindings; the CPU answers these trivial cases exactly.
+            let exact = crate::attention::softmax_attention(
+                q.mapv(f64::from).view(),
+                k.mapv(f64::from).view(),
+                v.mapv(f64::from).view(),
+                f64::from(scale),
+                mask,
+            );
+            return Ok(GpuAttention {
+                weights: exact.weights.mapv(|x| x as f32),
+                output: exact.output.mapv(|x| x as f32),
+            });
+        }
+        for (what, len) in [
+            ("the attention map", n_q * n_k),
+            ("the queries", n_q * d),
+            ("the keys", n_k * d),
+            ("the values", n_k * d_v),
+            ("the outputs", n_q * d_v),
+        ] {
+            self.fits(what, len)?;
+        }
+        let rows = n_q as u32;
+        let grid_x = rows.min(self.device.limits().max_compute_workgroups_per_dimension);
+        let grid_y = rows.div_ceil(grid_x);
+        let mut results = self
+            .run(|gpu, encoder| {
+                let weights = gpu.scores_pass(encoder, q, k, 1.0)?;
+                let params = SoftmaxParams {
+                    rows,
+                    cols: n_k as u32,
+                    causal: u32::from(mask == Mask::Causal),
+                    scale,
+                };
+                let params = gpu.upload(
+                    "softmax params",
+                    bytemuck::bytes_of(&params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.softmax_rows,
+                    &[&params, &weights],
+                    (grid_x, grid_y),
+                );
+
+                let values = gpu.upload_matrix("values", v);
+                let output = gpu.output_buffer("outputs", n_q * d_v);
+                let dims = MatmulDims {
+                    n: rows,
+                    k: n_k as u32,
+                    m: d_v as u32,
+                    pad: 0,
+                };
+                let dims = gpu.upload(
+                    "matmul dims",
+                    bytemuck::bytes_of(&dims),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let groups = (
+                    (d_v as u32).div_ceil(SCORES_TILE),
+                    rows.div_ceil(SCORES_TILE),
+                );
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.matmul,
+                    &[&dims, &weights, &values, &output],
+                    groups,
+                );
+                Ok(vec![(weights, n_q * n_k), (output, n_q * d_v)])
+            })
+            .await?;
+        let output = into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))?;
+        let weights = into_matrix(results.pop().unwrap_or_default(), (n_q, n_k))?;
+        Ok(GpuAttention { weights, output })
+    }
+
+    /// Record `S = Q·Kᵀ·scale` into a new storage buffer.
+    fn scores_pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        scale: f32,
+    ) -> Result<wgpu::Buffer, GpuError> {
+        let ((n_q, d), n_k) = (q.dim(), k.nrows());
+        let groups = (
+            (n_k as u32).div_ceil(SCORES_TILE),
+            (n_q as u32).div_ceil(SCORES_TILE),
+        );
+        let most = self.device.limits().max_compute_workgroups_per_dimension;
+        if groups.0.max(groups.1) > most {
             return Err(GpuError::TooLarge(format!(
-                "{n_q}×{n_k} needs more workgroups than the device allows"
+                "{n_q}×{n_k} needs more workgroups than the device allows ({most})"
             )));
         }
-
-        let oom_scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let validation_scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-
         let dims = ScoreDims {
             n_q: n_q as u32,
             n_k: n_k as u32,
             d: d as u32,
             scale,
         };
-        let dims_buffer = self.upload(
-            "dims",
+        let dims = self.upload(
+            "score dims",
             bytemuck::bytes_of(&dims),
             wgpu::BufferUsages::UNIFORM,
         );
-        let q_buffer = self.upload_matrix("queries", q);
-        let k_buffer = self.upload_matrix("keys", k);
-        let scores_buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("scores"),
-            size: out_bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("scores readback"),
-            size: out_bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("scores"),
-            layout: &self.scores_pipeline.get_bind_group_layout(0),
-            entries: &[
-                bind(0, &dims_buffer),
-                bind(1, &q_buffer),
-                bind(2, &k_buffer),
-                bind(3, &scores_buffer),
-            ],
-        });
+        let queries = self.upload_matrix("queries", q);
+        let keys = self.upload_matrix("keys", k);
+        let scores = self.output_buffer("scores", n_q * n_k);
+        self.dispatch(
+            encoder,
+            &self.kernels.scores,
+            &[&dims, &queries, &keys, &scores],
+            groups,
+        );
+        Ok(scores)
+    }
 
+    /// Refuse an array the device cannot bind (WebGPU default: 128 MiB per storage binding).
+    fn fits(&self, what: &str, len: usize) -> Result<(), GpuError> {
+        let limits = self.device.limits();
+        let bytes = (len as u64).saturating_mul(4);
+        if bytes > limits.max_storage_buffer_binding_size || bytes > limits.max_buffer_size {
+            return Err(GpuError::TooLarge(format!(
+                "{what} needs {bytes} bytes, the device allows {} per buffer",
+                limits.max_storage_buffer_binding_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Record work with `record`, submit it once, and read back the buffers it names
+    /// (buffer, number of f32s). Validation and out-of-memory errors of the whole run are
+    /// caught and returned, never panicked on.
+    async fn run(
+        &self,
+        record: impl FnOnce(
+            &Self,
+            &mut wgpu::CommandEncoder,
+        ) -> Result<Vec<(wgpu::Buffer, usize)>, GpuError>,
+    ) -> Result<Vec<Vec<f32>>, GpuError> {
+        let oom_scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation_scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("scores"),
+                label: Some("kernelscope"),
             });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("scores"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.scores_pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(groups_x, groups_y, 1);
+        let recorded = record(self, &mut encoder);
+        let mut staging = Vec::new();
+        if let Ok(outputs) = &recorded {
+            for (buffer, len) in outputs {
+                let bytes = (*len as u64) * 4;
+                let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("readback"),
+                    size: bytes,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
+                staging.push(readback);
+            }
+            self.queue.submit([encoder.finish()]);
         }
-        encoder.copy_buffer_to_buffer(&scores_buffer, 0, &readback, 0, out_bytes);
-        self.queue.submit([encoder.finish()]);
-
         let validation = validation_scope.pop();
         let oom = oom_scope.pop();
-        let mapped = self.read_back(&readback).await;
+        recorded?;
+        let mut values = Vec::with_capacity(staging.len());
+        let mut failure = None;
+        for buffer in &staging {
+            match self.read_back(buffer).await {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
         if let Some(error) = validation.await {
-            return Err(GpuError::Validation(error.to_string()));
+            return Err(self.lost_or(GpuError::Validation(error.to_string())));
         }
         if let Some(error) = oom.await {
             return Err(GpuError::OutOfMemory(error.to_string()));
         }
-        let values = mapped?;
-        Array2::from_shape_vec((n_q, n_k), values).map_err(|e| GpuError::ReadBack(e.to_string()))
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(values),
+        }
+    }
+
+    fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        (x, y): (u32, u32),
+    ) {
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, buffer)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    fn output_buffer(&self, label: &str, len: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (len as u64) * 4,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        })
     }
 
     /// A buffer holding `bytes`. Written through the queue rather than mapped at creation:
@@ -319,11 +532,24 @@ fn adapter_failure(error: wgpu::RequestAdapterError) -> String {
     }
 }
 
-fn bind(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: buffer.as_entire_binding(),
-    }
+fn compile(
+    device: &wgpu::Device,
+    label: &str,
+    source: wgpu::ShaderModuleDescriptor<'_>,
+) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(source);
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
+fn into_matrix(values: Vec<f32>, shape: (usize, usize)) -> Result<Array2<f32>, GpuError> {
+    Array2::from_shape_vec(shape, values).map_err(|e| GpuError::ReadBack(e.to_string()))
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,0 +1,88 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Softmax attention on the GPU (wgpu on Vulkan: lavapipe here) against the CPU reference.
+
+#[path = "common/gpu_cases.rs"]
+mod gpu_cases;
+
+use gpu_cases::{assert_agrees, inputs};
+use kernelscope::attention::{Mask, softmax_attention};
+use kernelscope::engine::GpuEngine;
+
+fn gpu() -> GpuEngine {
+    pollster::block_on(GpuEngine::new(|_| {}))
+        .unwrap_or_else(|e| panic!("no GPU for the GPU tests: {e}"))
+}
+
+fn check(seed: u64, n: usize, d: usize, d_v: usize, spread: f64) {
+    let engine = gpu();
+    let x = inputs(seed, n, d, d_v, spread);
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let on_gpu = pollster::block_on(engine.softmax_attention(
+            x.q.view(),
+            x.k.view(),
+            x.v.view(),
+            x.scale,
+            mask,
+        ))
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+        let on_cpu = softmax_attention(
+            f64s(&x.q).view(),
+            f64s(&x.k).view(),
+            f64s(&x.v).view(),
+            f64::from(x.scale),
+            mask,
+        );
+        assert_agrees(
+            &format!("seed {seed} {mask:?} weights"),
+            &on_gpu.weights,
+            &on_cpu.weights,
+        );
+        assert_agrees(
+            &format!("seed {seed} {mask:?} outputs"),
+            &on_gpu.output,
+            &on_cpu.output,
+        );
+    }
+}
+
+#[test]
+fn softmax_seed_1_single_token() {
+    check(1, 1, 8, 3, 1.0);
+}
+
+#[test]
+fn softmax_seed_2_ragged_shapes() {
+    check(2, 37, 5, 7, 1.0);
+}
+
+#[test]
+fn softmax_seed_3_head_dim_32() {
+    check(3, 130, 32, 32, 1.0);
+}
+
+#[test]
+fn softmax_seed_4_sharp_rows_with_large_scores() {
+    // s·q·k in the hundreds: the stabilised softmax must not overflow in f32.
+    check(4, 24, 16, 4, 8.0);
+}
+
+#[test]
+fn softmax_seed_5_more_rows_than_one_workgroup_row() {
+    check(5, 300, 8, 2, 1.0);
+}
+
+#[test]
+fn softmax_of_an_empty_sequence_is_empty() {
+    let engine = gpu();
+    let x = inputs(6, 0, 4, 2, 1.0);
+    let a = pollster::block_on(engine.softmax_attention(
+        x.q.view(),
+        x.k.view(),
+        x.v.view(),
+        0.5,
+        Mask::Causal,
+    ))
+    .expect("empty");
+    assert_eq!(a.weights.dim(), (0, 0));
+}
