@@ -86,3 +86,78 @@ fn softmax_of_an_empty_sequence_is_empty() {
     .expect("empty");
     assert_eq!(a.weights.dim(), (0, 0));
 }
+
+fn check_linear(seed: u64, n: usize, d: usize, d_v: usize, spread: f64) {
+    use kernelscope::engine::gpu::PointwiseMap;
+    use kernelscope::kernels::MapSpec;
+    let engine = gpu();
+    let x = inputs(seed, n, d, d_v, spread);
+    for spec in [
+        MapSpec::Identity,
+        MapSpec::EluPlusOne,
+        MapSpec::Relu,
+        MapSpec::ReluSquared,
+    ] {
+        let map = PointwiseMap::from_spec(&spec).expect("pointwise");
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let on_gpu = pollster::block_on(engine.linear_attention(
+                x.q.view(),
+                x.k.view(),
+                x.v.view(),
+                map,
+                mask,
+            ))
+            .unwrap_or_else(|e| panic!("seed {seed} {spec:?}: {e}"));
+            let on_cpu = gpu_cases::cpu_linear(&x, &spec, mask);
+            let what = format!("seed {seed} {spec:?} {mask:?}");
+            assert_eq!(
+                on_gpu.degenerate_rows, on_cpu.degenerate_rows,
+                "{what} degenerate rows"
+            );
+            assert_agrees(&format!("{what} weights"), &on_gpu.weights, &on_cpu.weights);
+            assert_agrees(&format!("{what} outputs"), &on_gpu.output, &on_cpu.output);
+        }
+    }
+}
+
+#[test]
+fn linear_seed_11_small() {
+    check_linear(11, 9, 4, 3, 1.0);
+}
+
+#[test]
+fn linear_seed_12_head_dim_32() {
+    check_linear(12, 100, 32, 16, 1.0);
+}
+
+#[test]
+fn linear_seed_13_relu_rows_without_any_key() {
+    // Queries that are all negative give ReLU features of zero: flagged, uniform rows.
+    use kernelscope::engine::gpu::PointwiseMap;
+    let engine = gpu();
+    let mut x = inputs(13, 12, 6, 4, 1.0);
+    x.q.row_mut(3).mapv_inplace(|v| -v.abs() - 0.1);
+    x.q.row_mut(7).mapv_inplace(|v| -v.abs() - 0.1);
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let on_gpu = pollster::block_on(engine.linear_attention(
+            x.q.view(),
+            x.k.view(),
+            x.v.view(),
+            PointwiseMap::Relu,
+            mask,
+        ))
+        .expect("gpu");
+        let on_cpu = gpu_cases::cpu_linear(&x, &kernelscope::kernels::MapSpec::Relu, mask);
+        assert!(
+            on_gpu.degenerate_rows.contains(&3) && on_gpu.degenerate_rows.contains(&7),
+            "{:?}",
+            on_gpu.degenerate_rows
+        );
+        assert_eq!(on_gpu.degenerate_rows, on_cpu.degenerate_rows);
+        assert_agrees(
+            &format!("seed 13 {mask:?} weights"),
+            &on_gpu.weights,
+            &on_cpu.weights,
+        );
+    }
+}

@@ -125,3 +125,44 @@ async fn webgpu_softmax_attention_matches_the_cpu_for_seeded_cases() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_linear_attention_matches_the_cpu_for_seeded_cases() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::gpu::PointwiseMap;
+    use kernelscope::kernels::MapSpec;
+    let engine = gpu().await;
+    for (seed, n, d, d_v) in [(11u64, 9usize, 4usize, 3usize), (12, 100, 32, 16)] {
+        let x = gpu_cases::inputs(seed, n, d, d_v, 1.0);
+        for spec in [
+            MapSpec::Identity,
+            MapSpec::EluPlusOne,
+            MapSpec::Relu,
+            MapSpec::ReluSquared,
+        ] {
+            let map = PointwiseMap::from_spec(&spec).expect("pointwise");
+            for mask in [Mask::Bidirectional, Mask::Causal] {
+                let on_gpu = engine
+                    .linear_attention(x.q.view(), x.k.view(), x.v.view(), map, mask)
+                    .await
+                    .unwrap_or_else(|e| panic!("seed {seed} {spec:?}: {e}"));
+                let on_cpu = gpu_cases::cpu_linear(&x, &spec, mask);
+                let what = format!("seed {seed} {spec:?} {mask:?}");
+                assert_eq!(
+                    on_gpu.degenerate_rows, on_cpu.degenerate_rows,
+                    "{what} degenerate rows"
+                );
+                gpu_cases::assert_agrees(
+                    &format!("{what} weights"),
+                    &on_gpu.weights,
+                    &on_cpu.weights,
+                );
+                gpu_cases::assert_agrees(
+                    &format!("{what} outputs"),
+                    &on_gpu.output,
+                    &on_cpu.output,
+                );
+            }
+        }
+    }
+}

@@ -9,6 +9,7 @@ use ndarray::{Array2, ArrayView2};
 
 use super::AdapterSummary;
 use crate::attention::Mask;
+use crate::kernels::MapSpec;
 
 /// Why the GPU path could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -51,6 +52,48 @@ struct Kernels {
     scores: wgpu::ComputePipeline,
     softmax_rows: wgpu::ComputePipeline,
     matmul: wgpu::ComputePipeline,
+    features_pointwise: wgpu::ComputePipeline,
+    abs_prefix: wgpu::ComputePipeline,
+    linear_normalise: wgpu::ComputePipeline,
+}
+
+/// Feature maps the GPU computes so far; the others run on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointwiseMap {
+    Identity = 0,
+    EluPlusOne = 1,
+    Relu = 2,
+    ReluSquared = 3,
+}
+
+impl PointwiseMap {
+    pub fn from_spec(spec: &MapSpec) -> Option<Self> {
+        match spec {
+            MapSpec::Identity => Some(Self::Identity),
+            MapSpec::EluPlusOne => Some(Self::EluPlusOne),
+            MapSpec::Relu => Some(Self::Relu),
+            MapSpec::ReluSquared => Some(Self::ReluSquared),
+            _ => None,
+        }
+    }
+}
+
+/// Linear attention from the GPU (quadratic form): weights Â, outputs Ô = Â·V, and the rows
+/// whose normaliser vanished (uniform weights, as on the CPU).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuLinearAttention {
+    pub weights: Array2<f32>,
+    pub output: Array2<f32>,
+    pub degenerate_rows: Vec<usize>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Four {
+    a: u32,
+    b: u32,
+    c: u32,
+    d: u32,
 }
 
 /// Softmax attention from the GPU: weights A (n_q×n_k) and outputs O = A·V.
@@ -148,6 +191,21 @@ impl GpuEngine {
                 &device,
                 "matmul",
                 wgpu::include_wgsl!("../../shaders/matmul.wgsl"),
+            ),
+            features_pointwise: compile(
+                &device,
+                "pointwise features",
+                wgpu::include_wgsl!("../../shaders/features_pointwise.wgsl"),
+            ),
+            abs_prefix: compile(
+                &device,
+                "abs prefix",
+                wgpu::include_wgsl!("../../shaders/abs_prefix.wgsl"),
+            ),
+            linear_normalise: compile(
+                &device,
+                "linear normalise",
+                wgpu::include_wgsl!("../../shaders/linear_normalise.wgsl"),
             ),
         };
         if let Some(error) = scope.pop().await {
@@ -321,20 +379,39 @@ impl GpuEngine {
         k: ArrayView2<'_, f32>,
         scale: f32,
     ) -> Result<wgpu::Buffer, GpuError> {
-        let ((n_q, d), n_k) = (q.dim(), k.nrows());
+        let queries = self.upload_matrix("queries", q);
+        let keys = self.upload_matrix("keys", k);
+        self.product_with_transpose(
+            encoder,
+            &queries,
+            &keys,
+            (q.nrows(), k.nrows(), q.ncols()),
+            scale,
+        )
+    }
+
+    /// `A·Bᵀ·scale` for row-major A (n×d) and B (m×d) already on the GPU.
+    fn product_with_transpose(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        a: &wgpu::Buffer,
+        b: &wgpu::Buffer,
+        (n, m, d): (usize, usize, usize),
+        scale: f32,
+    ) -> Result<wgpu::Buffer, GpuError> {
         let groups = (
-            (n_k as u32).div_ceil(SCORES_TILE),
-            (n_q as u32).div_ceil(SCORES_TILE),
+            (m as u32).div_ceil(SCORES_TILE),
+            (n as u32).div_ceil(SCORES_TILE),
         );
         let most = self.device.limits().max_compute_workgroups_per_dimension;
         if groups.0.max(groups.1) > most {
             return Err(GpuError::TooLarge(format!(
-                "{n_q}×{n_k} needs more workgroups than the device allows ({most})"
+                "{n}×{m} needs more workgroups than the device allows ({most})"
             )));
         }
         let dims = ScoreDims {
-            n_q: n_q as u32,
-            n_k: n_k as u32,
+            n_q: n as u32,
+            n_k: m as u32,
             d: d as u32,
             scale,
         };
@@ -343,16 +420,167 @@ impl GpuEngine {
             bytemuck::bytes_of(&dims),
             wgpu::BufferUsages::UNIFORM,
         );
-        let queries = self.upload_matrix("queries", q);
-        let keys = self.upload_matrix("keys", k);
-        let scores = self.output_buffer("scores", n_q * n_k);
+        let product = self.output_buffer("scores", n * m);
         self.dispatch(
             encoder,
             &self.kernels.scores,
-            &[&dims, &queries, &keys, &scores],
+            &[&dims, a, b, &product],
             groups,
         );
-        Ok(scores)
+        Ok(product)
+    }
+
+    /// Enough workgroups for `count` of them, folded into two dimensions.
+    fn grid(&self, count: u32) -> (u32, u32) {
+        let x = count.clamp(1, self.device.limits().max_compute_workgroups_per_dimension);
+        (x, count.div_ceil(x))
+    }
+
+    /// Linear attention with a pointwise feature map, quadratic form, in one submission.
+    pub async fn linear_attention(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: PointwiseMap,
+        mask: Mask,
+    ) -> Result<GpuLinearAttention, GpuError> {
+        self.ensure_alive()?;
+        let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
+        if d != d_k || n_k != n_v {
+            return Err(GpuError::Shape(format!(
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}"
+            )));
+        }
+        if n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
+            return Err(GpuError::Shape(
+                "linear attention needs at least one token and one dimension".into(),
+            ));
+        }
+        for (what, len) in [
+            ("the attention map", n_q * n_k),
+            ("the queries", n_q * d),
+            ("the keys", n_k * d),
+            ("the values", n_k * d_v),
+            ("the outputs", n_q * d_v),
+        ] {
+            self.fits(what, len)?;
+        }
+        let rows = n_q as u32;
+        let results = self
+            .run(|gpu, encoder| {
+                let features =
+                    |encoder: &mut wgpu::CommandEncoder, x: ArrayView2<'_, f32>, label: &str| {
+                        let input = gpu.upload_matrix(label, x);
+                        let len = (x.len()) as u32;
+                        let params = Four {
+                            a: len,
+                            b: map as u32,
+                            c: 0,
+                            d: 0,
+                        };
+                        let params = gpu.upload(
+                            "feature params",
+                            bytemuck::bytes_of(&params),
+                            wgpu::BufferUsages::UNIFORM,
+                        );
+                        let out = gpu.output_buffer("features", x.len());
+                        gpu.dispatch(
+                            encoder,
+                            &gpu.kernels.features_pointwise,
+                            &[&params, &input, &out],
+                            gpu.grid(len.div_ceil(64)),
+                        );
+                        out
+                    };
+                let phi_q = features(encoder, q, "queries");
+                let phi_k = features(encoder, k, "keys");
+
+                let dims = Four {
+                    a: n_k as u32,
+                    b: d as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let dims = gpu.upload(
+                    "prefix dims",
+                    bytemuck::bytes_of(&dims),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let prefix = gpu.output_buffer("abs prefix", n_k * d);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.abs_prefix,
+                    &[&dims, &phi_k, &prefix],
+                    ((d as u32).div_ceil(64), 1),
+                );
+
+                let weights =
+                    gpu.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, d), 1.0)?;
+                let params = Four {
+                    a: rows,
+                    b: n_k as u32,
+                    c: d as u32,
+                    d: u32::from(mask == Mask::Causal),
+                };
+                let params = gpu.upload(
+                    "normalise params",
+                    bytemuck::bytes_of(&params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let degenerate = gpu.output_buffer("degenerate rows", n_q);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.linear_normalise,
+                    &[&params, &weights, &phi_q, &prefix, &degenerate],
+                    gpu.grid(rows),
+                );
+
+                let values = gpu.upload_matrix("values", v);
+                let output = gpu.output_buffer("outputs", n_q * d_v);
+                let dims = MatmulDims {
+                    n: rows,
+                    k: n_k as u32,
+                    m: d_v as u32,
+                    pad: 0,
+                };
+                let dims = gpu.upload(
+                    "matmul dims",
+                    bytemuck::bytes_of(&dims),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let groups = (
+                    (d_v as u32).div_ceil(SCORES_TILE),
+                    rows.div_ceil(SCORES_TILE),
+                );
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.matmul,
+                    &[&dims, &weights, &values, &output],
+                    groups,
+                );
+                Ok(vec![
+                    (weights, n_q * n_k),
+                    (output, n_q * d_v),
+                    (degenerate, n_q),
+                ])
+            })
+            .await?;
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let weights = into_matrix(next(), (n_q, n_k))?;
+        let output = into_matrix(next(), (n_q, d_v))?;
+        let degenerate_rows = next()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f != 0.0)
+            .map(|(i, _)| i)
+            .collect();
+        Ok(GpuLinearAttention {
+            weights,
+            output,
+            degenerate_rows,
+        })
     }
 
     /// Refuse an array the device cannot bind (WebGPU default: 128 MiB per storage binding).

@@ -39,3 +39,23 @@ pub fn assert_agrees(what: &str, gpu: &Array2<f32>, cpu: &Array2<f64>) {
         "{what}: GPU and CPU differ by {worst:e} (scale {scale:e})"
     );
 }
+
+/// The CPU reference of linear attention (quadratic form) for the same f32 inputs.
+pub fn cpu_linear(
+    x: &Inputs,
+    spec: &kernelscope::kernels::MapSpec,
+    mask: kernelscope::attention::Mask,
+) -> kernelscope::attention::Attention {
+    use kernelscope::kernels::{MapContext, Role};
+    let f64s = |m: &Array2<f32>| m.mapv(f64::from);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    let map = spec.build(q.ncols(), None);
+    let ctx = |role| MapContext {
+        role,
+        scale: f64::from(x.scale),
+        seq_len: q.nrows(),
+    };
+    let phi_q = map.apply(q.view(), &ctx(Role::Query));
+    let phi_k = map.apply(k.view(), &ctx(Role::Key));
+    kernelscope::attention::linear_attention(&phi_q, &phi_k, v.view(), mask)
+}
