@@ -161,3 +161,18 @@ fn linear_seed_13_relu_rows_without_any_key() {
         );
     }
 }
+
+#[test]
+fn metrics_seed_21_error_maps_entropy_kl_and_tv() {
+    use kernelscope::kernels::MapSpec;
+    let engine = gpu();
+    let x = inputs(21, 40, 8, 4, 1.0);
+    // elu+1: positive weights; relu: zeros (KL = ∞ in places); identity: negative weights.
+    for spec in [MapSpec::EluPlusOne, MapSpec::Relu, MapSpec::Identity] {
+        let (a, a_hat) = gpu_cases::weight_pair(&x, &spec);
+        let f32s = |m: &ndarray::Array2<f64>| m.mapv(|v| v as f32);
+        let on_gpu =
+            pollster::block_on(engine.compare(f32s(&a).view(), f32s(&a_hat).view())).expect("gpu");
+        gpu_cases::check_comparison(&format!("seed 21 {spec:?}"), &on_gpu, &a, &a_hat);
+    }
+}

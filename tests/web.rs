@@ -166,3 +166,19 @@ async fn webgpu_linear_attention_matches_the_cpu_for_seeded_cases() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_error_maps_and_row_metrics_match_the_cpu() {
+    use kernelscope::kernels::MapSpec;
+    let engine = gpu().await;
+    let x = gpu_cases::inputs(21, 40, 8, 4, 1.0);
+    for spec in [MapSpec::EluPlusOne, MapSpec::Relu, MapSpec::Identity] {
+        let (a, a_hat) = gpu_cases::weight_pair(&x, &spec);
+        let f32s = |m: &ndarray::Array2<f64>| m.mapv(|v| v as f32);
+        let on_gpu = engine
+            .compare(f32s(&a).view(), f32s(&a_hat).view())
+            .await
+            .expect("gpu");
+        gpu_cases::check_comparison(&format!("seed 21 {spec:?}"), &on_gpu, &a, &a_hat);
+    }
+}

@@ -55,6 +55,20 @@ struct Kernels {
     features_pointwise: wgpu::ComputePipeline,
     abs_prefix: wgpu::ComputePipeline,
     linear_normalise: wgpu::ComputePipeline,
+    row_metrics: wgpu::ComputePipeline,
+    error_maps: wgpu::ComputePipeline,
+}
+
+/// How far linear weights Â are from softmax weights A, computed on the GPU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuComparison {
+    pub signed: Array2<f32>,
+    pub absolute: Array2<f32>,
+    /// Per row: entropy of A, entropy of Â, KL(A‖Â), total variation.
+    pub entropy_softmax: Vec<f32>,
+    pub entropy_linear: Vec<f32>,
+    pub kl: Vec<f32>,
+    pub tv: Vec<f32>,
 }
 
 /// Feature maps the GPU computes so far; the others run on the CPU.
@@ -206,6 +220,16 @@ impl GpuEngine {
                 &device,
                 "linear normalise",
                 wgpu::include_wgsl!("../../shaders/linear_normalise.wgsl"),
+            ),
+            row_metrics: compile(
+                &device,
+                "row metrics",
+                wgpu::include_wgsl!("../../shaders/row_metrics.wgsl"),
+            ),
+            error_maps: compile(
+                &device,
+                "error maps",
+                wgpu::include_wgsl!("../../shaders/error_maps.wgsl"),
             ),
         };
         if let Some(error) = scope.pop().await {
@@ -580,6 +604,102 @@ impl GpuEngine {
             weights,
             output,
             degenerate_rows,
+        })
+    }
+
+    /// Error maps and per-row metrics of `approx` (Â) against `exact` (A), in one submission.
+    pub async fn compare(
+        &self,
+        exact: ArrayView2<'_, f32>,
+        approx: ArrayView2<'_, f32>,
+    ) -> Result<GpuComparison, GpuError> {
+        self.ensure_alive()?;
+        if exact.dim() != approx.dim() {
+            return Err(GpuError::Shape(format!(
+                "A is {:?}, Â is {:?}",
+                exact.dim(),
+                approx.dim()
+            )));
+        }
+        let (rows, cols) = exact.dim();
+        if rows == 0 || cols == 0 {
+            return Err(GpuError::Shape(
+                "an empty map has nothing to compare".into(),
+            ));
+        }
+        self.fits("the attention map", rows * cols)?;
+        let len = (rows * cols) as u32;
+        let mut results = self
+            .run(|gpu, encoder| {
+                let a = gpu.upload_matrix("softmax weights", exact);
+                let b = gpu.upload_matrix("linear weights", approx);
+                let dims = Four {
+                    a: len,
+                    b: 0,
+                    c: 0,
+                    d: 0,
+                };
+                let dims = gpu.upload(
+                    "error dims",
+                    bytemuck::bytes_of(&dims),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let signed = gpu.output_buffer("signed error", rows * cols);
+                let absolute = gpu.output_buffer("absolute error", rows * cols);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.error_maps,
+                    &[&dims, &a, &b, &signed, &absolute],
+                    gpu.grid(len.div_ceil(64)),
+                );
+                let dims = Four {
+                    a: rows as u32,
+                    b: cols as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let dims = gpu.upload(
+                    "metric dims",
+                    bytemuck::bytes_of(&dims),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let metrics = gpu.output_buffer("row metrics", rows * 4);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.row_metrics,
+                    &[&dims, &a, &b, &metrics],
+                    gpu.grid(rows as u32),
+                );
+                Ok(vec![
+                    (signed, rows * cols),
+                    (absolute, rows * cols),
+                    (metrics, rows * 4),
+                ])
+            })
+            .await?
+            .into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let signed = into_matrix(next(), (rows, cols))?;
+        let absolute = into_matrix(next(), (rows, cols))?;
+        let metrics = next();
+        let column = |c: usize| {
+            metrics
+                .iter()
+                .skip(c)
+                .step_by(4)
+                .copied()
+                .collect::<Vec<f32>>()
+        };
+        Ok(GpuComparison {
+            signed,
+            absolute,
+            entropy_softmax: column(0),
+            entropy_linear: column(1),
+            kl: column(2)
+                .into_iter()
+                .map(|kl| if kl < 0.0 { f32::INFINITY } else { kl })
+                .collect(),
+            tv: column(3),
         })
     }
 

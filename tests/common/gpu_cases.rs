@@ -59,3 +59,63 @@ pub fn cpu_linear(
     let phi_k = map.apply(k.view(), &ctx(Role::Key));
     kernelscope::attention::linear_attention(&phi_q, &phi_k, v.view(), mask)
 }
+
+/// Like `assert_agrees` for a list, where +∞ must match +∞ exactly.
+pub fn assert_list_agrees(what: &str, gpu: &[f32], cpu: &[f64]) {
+    assert_eq!(gpu.len(), cpu.len(), "{what}: length");
+    let scale = cpu
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, |m, x| m.max(x.abs()))
+        .max(1e-30);
+    for (i, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
+        if c.is_infinite() || g.is_infinite() {
+            assert_eq!(f64::from(g), c, "{what}[{i}]");
+        } else {
+            assert!(
+                (f64::from(g) - c).abs() <= 1e-4 * scale,
+                "{what}[{i}]: GPU {g}, CPU {c} (scale {scale:e})"
+            );
+        }
+    }
+}
+
+/// Softmax weights and one linear map's weights for the same inputs, as f32 and f64.
+pub fn weight_pair(x: &Inputs, spec: &kernelscope::kernels::MapSpec) -> (Array2<f64>, Array2<f64>) {
+    use kernelscope::attention::{Mask, softmax_attention};
+    let f64s = |m: &Array2<f32>| m.mapv(f64::from);
+    let softmax = softmax_attention(
+        f64s(&x.q).view(),
+        f64s(&x.k).view(),
+        f64s(&x.v).view(),
+        f64::from(x.scale),
+        Mask::Causal,
+    );
+    let linear = cpu_linear(x, spec, Mask::Causal);
+    (softmax.weights, linear.weights)
+}
+
+/// The GPU's error maps and row metrics against the CPU's, for A and Â given in f64.
+pub fn check_comparison(
+    what: &str,
+    gpu: &kernelscope::engine::gpu::GpuComparison,
+    a: &Array2<f64>,
+    a_hat: &Array2<f64>,
+) {
+    let errors = kernelscope::metrics::error_maps(a, a_hat);
+    let rows = kernelscope::metrics::row_metrics(a, a_hat);
+    assert_agrees(&format!("{what} signed"), &gpu.signed, &errors.signed);
+    assert_agrees(&format!("{what} absolute"), &gpu.absolute, &errors.absolute);
+    assert_list_agrees(
+        &format!("{what} entropy softmax"),
+        &gpu.entropy_softmax,
+        &rows.entropy_softmax,
+    );
+    assert_list_agrees(
+        &format!("{what} entropy linear"),
+        &gpu.entropy_linear,
+        &rows.entropy_linear,
+    );
+    assert_list_agrees(&format!("{what} kl"), &gpu.kl, &rows.kl);
+    assert_list_agrees(&format!("{what} tv"), &gpu.tv, &rows.tv);
+}
