@@ -88,23 +88,18 @@ fn softmax_of_an_empty_sequence_is_empty() {
 }
 
 fn check_linear(seed: u64, n: usize, d: usize, d_v: usize, spread: f64) {
-    use kernelscope::engine::gpu::PointwiseMap;
-    use kernelscope::kernels::MapSpec;
+    use kernelscope::engine::gpu::GpuMap;
     let engine = gpu();
     let x = inputs(seed, n, d, d_v, spread);
-    for spec in [
-        MapSpec::Identity,
-        MapSpec::EluPlusOne,
-        MapSpec::Relu,
-        MapSpec::ReluSquared,
-    ] {
-        let map = PointwiseMap::from_spec(&spec).expect("pointwise");
+    for spec in gpu_cases::gpu_maps() {
+        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
         for mask in [Mask::Bidirectional, Mask::Causal] {
             let on_gpu = pollster::block_on(engine.linear_attention(
                 x.q.view(),
                 x.k.view(),
                 x.v.view(),
-                map,
+                &map,
+                x.scale,
                 mask,
             ))
             .unwrap_or_else(|e| panic!("seed {seed} {spec:?}: {e}"));
@@ -114,8 +109,18 @@ fn check_linear(seed: u64, n: usize, d: usize, d_v: usize, spread: f64) {
                 on_gpu.degenerate_rows, on_cpu.degenerate_rows,
                 "{what} degenerate rows"
             );
-            assert_agrees(&format!("{what} weights"), &on_gpu.weights, &on_cpu.weights);
-            assert_agrees(&format!("{what} outputs"), &on_gpu.output, &on_cpu.output);
+            gpu_cases::assert_agrees_conditioned(
+                &format!("{what} weights"),
+                &on_gpu.weights,
+                &on_cpu.weights,
+                &on_cpu.conditioning,
+            );
+            gpu_cases::assert_agrees_conditioned(
+                &format!("{what} outputs"),
+                &on_gpu.output,
+                &on_cpu.output,
+                &on_cpu.conditioning,
+            );
         }
     }
 }
@@ -133,7 +138,7 @@ fn linear_seed_12_head_dim_32() {
 #[test]
 fn linear_seed_13_relu_rows_without_any_key() {
     // Queries that are all negative give ReLU features of zero: flagged, uniform rows.
-    use kernelscope::engine::gpu::PointwiseMap;
+    use kernelscope::engine::gpu::GpuMap;
     let engine = gpu();
     let mut x = inputs(13, 12, 6, 4, 1.0);
     x.q.row_mut(3).mapv_inplace(|v| -v.abs() - 0.1);
@@ -143,7 +148,8 @@ fn linear_seed_13_relu_rows_without_any_key() {
             x.q.view(),
             x.k.view(),
             x.v.view(),
-            PointwiseMap::Relu,
+            &GpuMap::from_spec(&kernelscope::kernels::MapSpec::Relu, 6).expect("relu"),
+            x.scale,
             mask,
         ))
         .expect("gpu");

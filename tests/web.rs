@@ -129,21 +129,15 @@ async fn webgpu_softmax_attention_matches_the_cpu_for_seeded_cases() {
 #[wasm_bindgen_test]
 async fn webgpu_linear_attention_matches_the_cpu_for_seeded_cases() {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::gpu::PointwiseMap;
-    use kernelscope::kernels::MapSpec;
+    use kernelscope::engine::gpu::GpuMap;
     let engine = gpu().await;
     for (seed, n, d, d_v) in [(11u64, 9usize, 4usize, 3usize), (12, 100, 32, 16)] {
         let x = gpu_cases::inputs(seed, n, d, d_v, 1.0);
-        for spec in [
-            MapSpec::Identity,
-            MapSpec::EluPlusOne,
-            MapSpec::Relu,
-            MapSpec::ReluSquared,
-        ] {
-            let map = PointwiseMap::from_spec(&spec).expect("pointwise");
+        for spec in gpu_cases::gpu_maps() {
+            let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
             for mask in [Mask::Bidirectional, Mask::Causal] {
                 let on_gpu = engine
-                    .linear_attention(x.q.view(), x.k.view(), x.v.view(), map, mask)
+                    .linear_attention(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
                     .await
                     .unwrap_or_else(|e| panic!("seed {seed} {spec:?}: {e}"));
                 let on_cpu = gpu_cases::cpu_linear(&x, &spec, mask);
@@ -152,15 +146,17 @@ async fn webgpu_linear_attention_matches_the_cpu_for_seeded_cases() {
                     on_gpu.degenerate_rows, on_cpu.degenerate_rows,
                     "{what} degenerate rows"
                 );
-                gpu_cases::assert_agrees(
+                gpu_cases::assert_agrees_conditioned(
                     &format!("{what} weights"),
                     &on_gpu.weights,
                     &on_cpu.weights,
+                    &on_cpu.conditioning,
                 );
-                gpu_cases::assert_agrees(
+                gpu_cases::assert_agrees_conditioned(
                     &format!("{what} outputs"),
                     &on_gpu.output,
                     &on_cpu.output,
+                    &on_cpu.conditioning,
                 );
             }
         }

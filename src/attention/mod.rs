@@ -37,6 +37,11 @@ pub struct Attention {
     pub output: Array2<f64>,
     /// Rows whose normaliser vanished (linear maps only); see [`linear_attention`].
     pub degenerate_rows: Vec<usize>,
+    /// Per row, how much its normaliser cancels: `κ_i = Σ_c |φ(q_i)_c|·Σ_j |φ(k_j)_c| / |Σ_j
+    /// φ(q_i)·φ(k_j)|`, at least 1. Rounding errors grow with κ, so a row with a large κ
+    /// (signed maps: identity, trig) is fragile in any precision. 1 for softmax and for
+    /// degenerate rows, whose weights are exact.
+    pub conditioning: Vec<f64>,
 }
 
 /// Why the math refused its inputs.
@@ -120,12 +125,22 @@ pub fn softmax_attention(
         weights,
         output,
         degenerate_rows: Vec::new(),
+        conditioning: vec![1.0; n_q],
     }
 }
 
 /// Relative size below which a linear normaliser counts as zero: `|Σ_j φ(q_i)·φ(k_j)|` is
 /// compared with `Σ_c |φ(q_i)_c| · Σ_j |φ(k_j)_c|`, a bound on the terms that could cancel.
 pub const DEGENERATE_THRESHOLD: f64 = 1e-6;
+
+/// κ of a row (see [`Attention::conditioning`]).
+fn condition(denominator: f64, bound: f64) -> f64 {
+    if is_degenerate(denominator, bound) {
+        1.0
+    } else {
+        (bound / denominator.abs()).max(1.0)
+    }
+}
 
 fn is_degenerate(denominator: f64, bound: f64) -> bool {
     !denominator.is_finite() || denominator.abs() <= DEGENERATE_THRESHOLD * bound
@@ -149,6 +164,7 @@ pub fn linear_attention(
     let abs_k_sum = fk.mapv(f64::abs).sum_axis(Axis(0));
     let mut weights = Array2::<f64>::zeros((n_q, n_k));
     let mut degenerate_rows = Vec::new();
+    let mut conditioning = vec![1.0; n_q];
     let mut abs_prefix = Array1::<f64>::zeros(fk.ncols());
     for i in 0..n_q {
         let visible = mask.visible(i, n_k);
@@ -166,6 +182,7 @@ pub fn linear_attention(
         if visible == 0 {
             continue;
         }
+        conditioning[i] = condition(denominator, bound);
         if is_degenerate(denominator, bound) {
             degenerate_rows.push(i);
             let uniform = 1.0 / visible as f64;
@@ -183,6 +200,7 @@ pub fn linear_attention(
         weights,
         output,
         degenerate_rows,
+        conditioning,
     }
 }
 
@@ -201,6 +219,7 @@ pub fn linear_attention_recurrent(
     let (n_q, n_k, m, d_v) = (fq.nrows(), fk.nrows(), fk.ncols(), v.ncols());
     let mut output = Array2::<f64>::zeros((n_q, d_v));
     let mut degenerate_rows = Vec::new();
+    let mut conditioning = vec![1.0; n_q];
 
     match mask {
         Mask::Bidirectional => {
@@ -220,6 +239,7 @@ pub fn linear_attention_recurrent(
                 if n_k == 0 {
                     continue;
                 }
+                conditioning[i] = condition(denominators[i], bounds[i]);
                 if is_degenerate(denominators[i], bounds[i]) {
                     degenerate_rows.push(i);
                     output.row_mut(i).assign(&v_mean);
@@ -235,7 +255,7 @@ pub fn linear_attention_recurrent(
             let mut k_sum = Array1::<f64>::zeros(m);
             let mut abs_sum = Array1::<f64>::zeros(m);
             let mut v_sum = Array1::<f64>::zeros(d_v);
-            for i in 0..n_q {
+            for (i, kappa) in conditioning.iter_mut().enumerate() {
                 if i < n_k {
                     let (k_i, v_i) = (fk.row(i), v.row(i));
                     for a in 0..m {
@@ -254,7 +274,9 @@ pub fn linear_attention_recurrent(
                 }
                 let q_i = fq.row(i);
                 let denominator = q_i.dot(&k_sum);
-                if is_degenerate(denominator, q_i.mapv(f64::abs).dot(&abs_sum)) {
+                let bound = q_i.mapv(f64::abs).dot(&abs_sum);
+                *kappa = condition(denominator, bound);
+                if is_degenerate(denominator, bound) {
                     degenerate_rows.push(i);
                     output.row_mut(i).assign(&(&v_sum / visible as f64));
                 } else {
@@ -269,5 +291,6 @@ pub fn linear_attention_recurrent(
         weights: Array2::zeros((0, 0)),
         output,
         degenerate_rows,
+        conditioning,
     }
 }

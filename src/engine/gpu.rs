@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView2};
 
 use super::AdapterSummary;
 use crate::attention::Mask;
-use crate::kernels::MapSpec;
+use crate::kernels::{MapSpec, random_projection};
 
 /// Why the GPU path could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,6 +57,8 @@ struct Kernels {
     linear_normalise: wgpu::ComputePipeline,
     row_metrics: wgpu::ComputePipeline,
     error_maps: wgpu::ComputePipeline,
+    features_random: wgpu::ComputePipeline,
+    common_scale: wgpu::ComputePipeline,
 }
 
 /// How far linear weights Â are from softmax weights A, computed on the GPU.
@@ -88,6 +90,35 @@ impl PointwiseMap {
             MapSpec::Relu => Some(Self::Relu),
             MapSpec::ReluSquared => Some(Self::ReluSquared),
             _ => None,
+        }
+    }
+}
+
+/// A feature map the GPU can compute. Random maps carry their projection W (m×d), drawn on
+/// the host from the same portable RNG as the CPU's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GpuMap {
+    Pointwise(PointwiseMap),
+    Performer(Array2<f32>),
+    Trig(Array2<f32>),
+}
+
+impl GpuMap {
+    /// The GPU version of `spec` for head dimension `d`, if the GPU has one yet.
+    pub fn from_spec(spec: &MapSpec, d: usize) -> Option<Self> {
+        let projection = |p| random_projection(d, p).mapv(|w| w as f32);
+        match spec {
+            MapSpec::Performer(p) => Some(Self::Performer(projection(*p))),
+            MapSpec::Trig(p) => Some(Self::Trig(projection(*p))),
+            other => PointwiseMap::from_spec(other).map(Self::Pointwise),
+        }
+    }
+
+    fn feature_dim(&self, d: usize) -> usize {
+        match self {
+            Self::Pointwise(_) => d,
+            Self::Performer(w) => w.nrows(),
+            Self::Trig(w) => 2 * w.nrows(),
         }
     }
 }
@@ -141,7 +172,7 @@ struct MatmulDims {
 pub struct GpuEngine {
     device: wgpu::Device,
     queue: wgpu::Queue,
-    kernels: Kernels,
+    kernels: Arc<Kernels>,
     lost: Arc<Mutex<Option<String>>>,
     adapter: AdapterSummary,
 }
@@ -231,6 +262,16 @@ impl GpuEngine {
                 "error maps",
                 wgpu::include_wgsl!("../../shaders/error_maps.wgsl"),
             ),
+            features_random: compile(
+                &device,
+                "random features",
+                wgpu::include_wgsl!("../../shaders/features_random.wgsl"),
+            ),
+            common_scale: compile(
+                &device,
+                "common scale",
+                wgpu::include_wgsl!("../../shaders/common_scale.wgsl"),
+            ),
         };
         if let Some(error) = scope.pop().await {
             return Err(GpuError::Validation(error.to_string()));
@@ -239,7 +280,7 @@ impl GpuEngine {
         Ok(Self {
             device,
             queue,
-            kernels,
+            kernels: Arc::new(kernels),
             lost,
             adapter: summary,
         })
@@ -460,20 +501,26 @@ impl GpuEngine {
         (x, count.div_ceil(x))
     }
 
-    /// Linear attention with a pointwise feature map, quadratic form, in one submission.
+    /// Linear attention in the quadratic form, features and all, in one submission.
     pub async fn linear_attention(
         &self,
         q: ArrayView2<'_, f32>,
         k: ArrayView2<'_, f32>,
         v: ArrayView2<'_, f32>,
-        map: PointwiseMap,
+        map: &GpuMap,
+        scale: f32,
         mask: Mask,
     ) -> Result<GpuLinearAttention, GpuError> {
         self.ensure_alive()?;
         let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
-        if d != d_k || n_k != n_v {
+        let m = map.feature_dim(d);
+        let projection_fits = match map {
+            GpuMap::Pointwise(_) => true,
+            GpuMap::Performer(w) | GpuMap::Trig(w) => w.ncols() == d && w.nrows() > 0,
+        };
+        if d != d_k || n_k != n_v || !projection_fits {
             return Err(GpuError::Shape(format!(
-                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}"
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}, features {m}"
             )));
         }
         if n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
@@ -483,8 +530,8 @@ impl GpuEngine {
         }
         for (what, len) in [
             ("the attention map", n_q * n_k),
-            ("the queries", n_q * d),
-            ("the keys", n_k * d),
+            ("the query features", n_q * m),
+            ("the key features", n_k * m),
             ("the values", n_k * d_v),
             ("the outputs", n_q * d_v),
         ] {
@@ -493,36 +540,12 @@ impl GpuEngine {
         let rows = n_q as u32;
         let results = self
             .run(|gpu, encoder| {
-                let features =
-                    |encoder: &mut wgpu::CommandEncoder, x: ArrayView2<'_, f32>, label: &str| {
-                        let input = gpu.upload_matrix(label, x);
-                        let len = (x.len()) as u32;
-                        let params = Four {
-                            a: len,
-                            b: map as u32,
-                            c: 0,
-                            d: 0,
-                        };
-                        let params = gpu.upload(
-                            "feature params",
-                            bytemuck::bytes_of(&params),
-                            wgpu::BufferUsages::UNIFORM,
-                        );
-                        let out = gpu.output_buffer("features", x.len());
-                        gpu.dispatch(
-                            encoder,
-                            &gpu.kernels.features_pointwise,
-                            &[&params, &input, &out],
-                            gpu.grid(len.div_ceil(64)),
-                        );
-                        out
-                    };
-                let phi_q = features(encoder, q, "queries");
-                let phi_k = features(encoder, k, "keys");
+                let phi_q = gpu.features_pass(encoder, q, map, scale, false);
+                let phi_k = gpu.features_pass(encoder, k, map, scale, true);
 
                 let dims = Four {
                     a: n_k as u32,
-                    b: d as u32,
+                    b: m as u32,
                     c: 0,
                     d: 0,
                 };
@@ -531,20 +554,20 @@ impl GpuEngine {
                     bytemuck::bytes_of(&dims),
                     wgpu::BufferUsages::UNIFORM,
                 );
-                let prefix = gpu.output_buffer("abs prefix", n_k * d);
+                let prefix = gpu.output_buffer("abs prefix", n_k * m);
                 gpu.dispatch(
                     encoder,
                     &gpu.kernels.abs_prefix,
                     &[&dims, &phi_k, &prefix],
-                    ((d as u32).div_ceil(64), 1),
+                    ((m as u32).div_ceil(64), 1),
                 );
 
                 let weights =
-                    gpu.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, d), 1.0)?;
+                    gpu.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
                 let params = Four {
                     a: rows,
                     b: n_k as u32,
-                    c: d as u32,
+                    c: m as u32,
                     d: u32::from(mask == Mask::Causal),
                 };
                 let params = gpu.upload(
@@ -605,6 +628,90 @@ impl GpuEngine {
             output,
             degenerate_rows,
         })
+    }
+
+    /// Record φ(x) for the rows of `x` into a new buffer. Keys are brought to one common scale
+    /// (queries need none: their scale cancels in the normalisation).
+    fn features_pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        x: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        keys: bool,
+    ) -> wgpu::Buffer {
+        let (n, d) = x.dim();
+        match map {
+            GpuMap::Pointwise(kind) => {
+                let input = self.upload_matrix("inputs", x);
+                let len = (n * d) as u32;
+                let params = Four {
+                    a: len,
+                    b: *kind as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let params = self.upload(
+                    "feature params",
+                    bytemuck::bytes_of(&params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let out = self.output_buffer("features", n * d);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_pointwise,
+                    &[&params, &input, &out],
+                    self.grid(len.div_ceil(64)),
+                );
+                out
+            }
+            GpuMap::Performer(w) | GpuMap::Trig(w) => {
+                let trig = matches!(map, GpuMap::Trig(_));
+                let m = map.feature_dim(d);
+                let root = scale.max(0.0).sqrt();
+                let input = self.upload_matrix("inputs", x.mapv(|v| v * root).view());
+                let projection = self.upload_matrix("projection", w.view());
+                let params = Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: w.nrows() as u32,
+                    d: u32::from(trig),
+                };
+                let params = self.upload(
+                    "feature params",
+                    bytemuck::bytes_of(&params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let out = self.output_buffer("features", n * m);
+                let log_scale = self.output_buffer("log scale", n);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_random,
+                    &[&params, &input, &projection, &out, &log_scale],
+                    self.grid(n as u32),
+                );
+                if keys {
+                    let dims = Four {
+                        a: n as u32,
+                        b: m as u32,
+                        c: 0,
+                        d: 0,
+                    };
+                    let dims = self.upload(
+                        "scale dims",
+                        bytemuck::bytes_of(&dims),
+                        wgpu::BufferUsages::UNIFORM,
+                    );
+                    self.dispatch(
+                        encoder,
+                        &self.kernels.common_scale,
+                        &[&dims, &out, &log_scale],
+                        (1, 1),
+                    );
+                }
+                out
+            }
+        }
     }
 
     /// Error maps and per-row metrics of `approx` (Â) against `exact` (A), in one submission.

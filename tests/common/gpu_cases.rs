@@ -40,6 +40,29 @@ pub fn assert_agrees(what: &str, gpu: &Array2<f32>, cpu: &Array2<f64>) {
     );
 }
 
+/// GPU against CPU for linear attention: 1e-4 of the largest reference value, or 1e-6·κ_i in a
+/// row whose normaliser cancels (κ_i = `Attention::conditioning`), since f32 loses κ·ε there.
+pub fn assert_agrees_conditioned(
+    what: &str,
+    gpu: &Array2<f32>,
+    cpu: &Array2<f64>,
+    conditioning: &[f64],
+) {
+    assert_eq!(gpu.dim(), cpu.dim(), "{what}: shape");
+    let scale = cpu.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1e-30);
+    for (i, (g_row, c_row)) in gpu.rows().into_iter().zip(cpu.rows()).enumerate() {
+        let tolerance = 1e-4f64.max(1e-6 * conditioning[i]) * scale;
+        for (j, (&g, &c)) in g_row.iter().zip(c_row.iter()).enumerate() {
+            let gap = (f64::from(g) - c).abs();
+            assert!(
+                gap <= tolerance,
+                "{what}[{i},{j}]: GPU {g}, CPU {c}, κ {:e}",
+                conditioning[i]
+            );
+        }
+    }
+}
+
 /// The CPU reference of linear attention (quadratic form) for the same f32 inputs.
 pub fn cpu_linear(
     x: &Inputs,
@@ -118,4 +141,30 @@ pub fn check_comparison(
     );
     assert_list_agrees(&format!("{what} kl"), &gpu.kl, &rows.kl);
     assert_list_agrees(&format!("{what} tv"), &gpu.tv, &rows.tv);
+}
+
+/// The feature maps the GPU implements, with small m so that tests stay quick.
+pub fn gpu_maps() -> Vec<kernelscope::kernels::MapSpec> {
+    use kernelscope::kernels::{MapSpec, RandomParams};
+    vec![
+        MapSpec::Identity,
+        MapSpec::EluPlusOne,
+        MapSpec::Relu,
+        MapSpec::ReluSquared,
+        MapSpec::Performer(RandomParams {
+            m: 16,
+            seed: 3,
+            orthogonal: true,
+        }),
+        MapSpec::Performer(RandomParams {
+            m: 8,
+            seed: 4,
+            orthogonal: false,
+        }),
+        MapSpec::Trig(RandomParams {
+            m: 8,
+            seed: 5,
+            orthogonal: false,
+        }),
+    ]
 }

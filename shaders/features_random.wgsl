@@ -1,0 +1,78 @@
+// Random-feature maps, one workgroup per row x_i (already multiplied by √s on upload):
+//   Performer FAVOR+: φ(x) = exp(Wx − ‖x‖²/2)/√m, kept as exp(u − max u) with the rest in
+//                     the row's log-scale;
+//   trig:             φ(x) = exp(‖x‖²/2)/√m · [sin Wx, cos Wx], the exponential in the log-scale.
+// W (m×d) comes from the host's portable RNG, so the GPU and CPU use the same features.
+
+struct Params {
+    rows: u32,
+    d: u32,
+    m: u32,
+    trig: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> projection: array<f32>;
+@group(0) @binding(3) var<storage, read_write> features: array<f32>;
+@group(0) @binding(4) var<storage, read_write> log_scale: array<f32>;
+
+const WIDTH: u32 = 64u;
+var<workgroup> partial: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let row = group.x + group.y * groups.x;
+    if (row >= params.rows) {
+        return;
+    }
+    let width = select(params.m, 2u * params.m, params.trig == 1u);
+    let out = row * width;
+
+    var top = -0x1.fffffep+127f;
+    for (var r = lane; r < params.m; r = r + WIDTH) {
+        var u = 0.0;
+        for (var c = 0u; c < params.d; c = c + 1u) {
+            u = u + projection[r * params.d + c] * x[row * params.d + c];
+        }
+        if (params.trig == 1u) {
+            features[out + r] = sin(u);
+            features[out + params.m + r] = cos(u);
+        } else {
+            features[out + r] = u;
+            top = max(top, u);
+        }
+    }
+    partial[lane] = top;
+    workgroupBarrier();
+    for (var stride = WIDTH / 2u; stride > 0u; stride = stride / 2u) {
+        if (lane < stride) {
+            partial[lane] = max(partial[lane], partial[lane + stride]);
+        }
+        workgroupBarrier();
+    }
+    top = partial[0];
+
+    var norm = 0.0;
+    for (var c = 0u; c < params.d; c = c + 1u) {
+        let v = x[row * params.d + c];
+        norm = norm + v * v;
+    }
+    let half_log_m = 0.5 * log(f32(params.m));
+    if (params.trig == 1u) {
+        if (lane == 0u) {
+            log_scale[row] = 0.5 * norm - half_log_m;
+        }
+        return;
+    }
+    for (var r = lane; r < params.m; r = r + WIDTH) {
+        features[out + r] = exp(features[out + r] - top);
+    }
+    if (lane == 0u) {
+        log_scale[row] = top - 0.5 * norm - half_log_m;
+    }
+}
