@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2};
 
 use super::AdapterSummary;
 use crate::attention::Mask;
@@ -59,6 +59,9 @@ struct Kernels {
     error_maps: wgpu::ComputePipeline,
     features_random: wgpu::ComputePipeline,
     common_scale: wgpu::ComputePipeline,
+    features_cosformer: wgpu::ComputePipeline,
+    features_taylor: wgpu::ComputePipeline,
+    features_hedgehog: wgpu::ComputePipeline,
 }
 
 /// How far linear weights Â are from softmax weights A, computed on the GPU.
@@ -101,6 +104,10 @@ pub enum GpuMap {
     Pointwise(PointwiseMap),
     Performer(Array2<f32>),
     Trig(Array2<f32>),
+    CosFormer,
+    Taylor,
+    /// W (out×d) and b (out).
+    Hedgehog(Array2<f32>, Array1<f32>),
 }
 
 impl GpuMap {
@@ -110,6 +117,10 @@ impl GpuMap {
         match spec {
             MapSpec::Performer(p) => Some(Self::Performer(projection(*p))),
             MapSpec::Trig(p) => Some(Self::Trig(projection(*p))),
+            MapSpec::CosFormer => Some(Self::CosFormer),
+            MapSpec::Taylor => Some(Self::Taylor),
+            // The untrained start, as MapSpec::build gives without weights.
+            MapSpec::Hedgehog => Some(Self::Hedgehog(Array2::eye(d), Array1::zeros(d))),
             other => PointwiseMap::from_spec(other).map(Self::Pointwise),
         }
     }
@@ -119,6 +130,9 @@ impl GpuMap {
             Self::Pointwise(_) => d,
             Self::Performer(w) => w.nrows(),
             Self::Trig(w) => 2 * w.nrows(),
+            Self::CosFormer => 2 * d,
+            Self::Taylor => 1 + d + d * d,
+            Self::Hedgehog(w, _) => 2 * w.nrows(),
         }
     }
 }
@@ -262,10 +276,31 @@ impl GpuEngine {
                 "error maps",
                 wgpu::include_wgsl!("../../shaders/error_maps.wgsl"),
             ),
-            features_random: compile(
+            features_random: compile_source(
                 &device,
                 "random features",
-                wgpu::include_wgsl!("../../shaders/features_random.wgsl"),
+                concat!(
+                    include_str!("../../shaders/accurate_trig.wgsl"),
+                    include_str!("../../shaders/features_random.wgsl")
+                ),
+            ),
+            features_cosformer: compile_source(
+                &device,
+                "cosFormer features",
+                concat!(
+                    include_str!("../../shaders/accurate_trig.wgsl"),
+                    include_str!("../../shaders/features_cosformer.wgsl")
+                ),
+            ),
+            features_taylor: compile(
+                &device,
+                "Taylor features",
+                wgpu::include_wgsl!("../../shaders/features_taylor.wgsl"),
+            ),
+            features_hedgehog: compile(
+                &device,
+                "Hedgehog features",
+                wgpu::include_wgsl!("../../shaders/features_hedgehog.wgsl"),
             ),
             common_scale: compile(
                 &device,
@@ -517,6 +552,8 @@ impl GpuEngine {
         let projection_fits = match map {
             GpuMap::Pointwise(_) => true,
             GpuMap::Performer(w) | GpuMap::Trig(w) => w.ncols() == d && w.nrows() > 0,
+            GpuMap::Hedgehog(w, b) => w.ncols() == d && w.nrows() > 0 && b.len() == w.nrows(),
+            GpuMap::CosFormer | GpuMap::Taylor => true,
         };
         if d != d_k || n_k != n_v || !projection_fits {
             return Err(GpuError::Shape(format!(
@@ -540,8 +577,9 @@ impl GpuEngine {
         let rows = n_q as u32;
         let results = self
             .run(|gpu, encoder| {
-                let phi_q = gpu.features_pass(encoder, q, map, scale, false);
-                let phi_k = gpu.features_pass(encoder, k, map, scale, true);
+                let horizon = n_q.max(n_k);
+                let phi_q = gpu.features_pass(encoder, q, map, scale, horizon, false);
+                let phi_k = gpu.features_pass(encoder, k, map, scale, horizon, true);
 
                 let dims = Four {
                     a: n_k as u32,
@@ -638,10 +676,95 @@ impl GpuEngine {
         x: ArrayView2<'_, f32>,
         map: &GpuMap,
         scale: f32,
+        horizon: usize,
         keys: bool,
     ) -> wgpu::Buffer {
         let (n, d) = x.dim();
+        let m = map.feature_dim(d);
+        let uniform = |value: Four| {
+            self.upload(
+                "feature params",
+                bytemuck::bytes_of(&value),
+                wgpu::BufferUsages::UNIFORM,
+            )
+        };
+        let common_scale =
+            |encoder: &mut wgpu::CommandEncoder, out: &wgpu::Buffer, log_scale: &wgpu::Buffer| {
+                if keys {
+                    let dims = uniform(Four {
+                        a: n as u32,
+                        b: m as u32,
+                        c: 0,
+                        d: 0,
+                    });
+                    self.dispatch(
+                        encoder,
+                        &self.kernels.common_scale,
+                        &[&dims, out, log_scale],
+                        (1, 1),
+                    );
+                }
+            };
         match map {
+            GpuMap::CosFormer => {
+                let input = self.upload_matrix("inputs", x);
+                let params = uniform(Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: horizon.max(1) as u32,
+                    d: 0,
+                });
+                let out = self.output_buffer("features", n * m);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_cosformer,
+                    &[&params, &input, &out],
+                    self.grid(((n * d) as u32).div_ceil(64)),
+                );
+                out
+            }
+            GpuMap::Taylor => {
+                let input = self.upload_matrix("inputs", x);
+                let params = uniform(Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: scale.max(0.0).to_bits(),
+                    d: 0,
+                });
+                let out = self.output_buffer("features", n * m);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_taylor,
+                    &[&params, &input, &out],
+                    self.grid(((n * m) as u32).div_ceil(64)),
+                );
+                out
+            }
+            GpuMap::Hedgehog(w, b) => {
+                let input = self.upload_matrix("inputs", x);
+                let weight = self.upload_matrix("hedgehog weight", w.view());
+                let bias = self.upload(
+                    "hedgehog bias",
+                    bytemuck::cast_slice(b.as_slice().unwrap_or(&b.to_vec())),
+                    wgpu::BufferUsages::STORAGE,
+                );
+                let params = uniform(Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: w.nrows() as u32,
+                    d: 0,
+                });
+                let out = self.output_buffer("features", n * m);
+                let log_scale = self.output_buffer("log scale", n);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_hedgehog,
+                    &[&params, &input, &weight, &bias, &out, &log_scale],
+                    self.grid(n as u32),
+                );
+                common_scale(encoder, &out, &log_scale);
+                out
+            }
             GpuMap::Pointwise(kind) => {
                 let input = self.upload_matrix("inputs", x);
                 let len = (n * d) as u32;
@@ -667,7 +790,6 @@ impl GpuEngine {
             }
             GpuMap::Performer(w) | GpuMap::Trig(w) => {
                 let trig = matches!(map, GpuMap::Trig(_));
-                let m = map.feature_dim(d);
                 let root = scale.max(0.0).sqrt();
                 let input = self.upload_matrix("inputs", x.mapv(|v| v * root).view());
                 let projection = self.upload_matrix("projection", w.view());
@@ -1001,6 +1123,22 @@ fn compile(
         compilation_options: Default::default(),
         cache: None,
     })
+}
+
+/// For kernels assembled from several WGSL files (WGSL has no includes).
+fn compile_source(
+    device: &wgpu::Device,
+    label: &str,
+    source: &'static str,
+) -> wgpu::ComputePipeline {
+    compile(
+        device,
+        label,
+        wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        },
+    )
 }
 
 fn into_matrix(values: Vec<f32>, shape: (usize, usize)) -> Result<Array2<f32>, GpuError> {

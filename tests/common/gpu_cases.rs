@@ -76,7 +76,8 @@ pub fn cpu_linear(
     let ctx = |role| MapContext {
         role,
         scale: f64::from(x.scale),
-        seq_len: q.nrows(),
+        // cosFormer's horizon M: the longer of the two sequences, as on the GPU.
+        seq_len: q.nrows().max(k.nrows()),
     };
     let phi_q = map.apply(q.view(), &ctx(Role::Query));
     let phi_k = map.apply(k.view(), &ctx(Role::Key));
@@ -166,5 +167,8 @@ pub fn gpu_maps() -> Vec<kernelscope::kernels::MapSpec> {
             seed: 5,
             orthogonal: false,
         }),
+        MapSpec::CosFormer,
+        MapSpec::Taylor,
+        MapSpec::Hedgehog,
     ]
 }

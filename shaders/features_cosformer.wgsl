@@ -1,0 +1,31 @@
+// cosFormer features: φ(x_i) = [relu(x_i)·cos(πi/2M), relu(x_i)·sin(πi/2M)], M the sequence
+// length; one invocation per entry of x. sin_cos comes from accurate_trig.wgsl.
+
+struct Params {
+    rows: u32,
+    d: u32,
+    horizon: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> features: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(global_invocation_id) id: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let at = id.x + id.y * groups.x * 64u;
+    if (at >= params.rows * params.d) {
+        return;
+    }
+    let i = at / params.d;
+    let c = at % params.d;
+    let angle = 1.5707963267948966 * f32(i) / f32(params.horizon);
+    let sc = sin_cos(angle);
+    let r = max(x[at], 0.0);
+    features[i * 2u * params.d + c] = r * sc.y;
+    features[i * 2u * params.d + params.d + c] = r * sc.x;
+}
