@@ -32,6 +32,8 @@ pub enum GpuError {
     TooLarge(String),
     #[error("mismatched shapes: {0}")]
     Shape(String),
+    #[error("the GPU path does not do this yet ({0})")]
+    Unsupported(String),
 }
 
 /// Workgroup edge of `shaders/scores.wgsl` (8×8 = 64 invocations, inside WebGPU's default 256).
@@ -62,6 +64,9 @@ struct Kernels {
     features_cosformer: wgpu::ComputePipeline,
     features_taylor: wgpu::ComputePipeline,
     features_hedgehog: wgpu::ComputePipeline,
+    matmul_tn: wgpu::ComputePipeline,
+    column_sums: wgpu::ComputePipeline,
+    linear_readout: wgpu::ComputePipeline,
 }
 
 /// How far linear weights Â are from softmax weights A, computed on the GPU.
@@ -301,6 +306,21 @@ impl GpuEngine {
                 &device,
                 "Hedgehog features",
                 wgpu::include_wgsl!("../../shaders/features_hedgehog.wgsl"),
+            ),
+            matmul_tn: compile(
+                &device,
+                "matmul tn",
+                wgpu::include_wgsl!("../../shaders/matmul_tn.wgsl"),
+            ),
+            column_sums: compile(
+                &device,
+                "column sums",
+                wgpu::include_wgsl!("../../shaders/column_sums.wgsl"),
+            ),
+            linear_readout: compile(
+                &device,
+                "linear readout",
+                wgpu::include_wgsl!("../../shaders/linear_readout.wgsl"),
             ),
             common_scale: compile(
                 &device,
@@ -663,6 +683,143 @@ impl GpuEngine {
             .collect();
         Ok(GpuLinearAttention {
             weights,
+            output,
+            degenerate_rows,
+        })
+    }
+
+    /// Bidirectional linear attention in its O(N·m·d) form: `kv_state = φ(K)ᵀV` and the key
+    /// sums are built once, then every query reads them; no N×N matrix exists. `weights` is
+    /// empty (0×0). The causal form still runs on the CPU (`Unsupported`).
+    pub async fn linear_attention_recurrent(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<GpuLinearAttention, GpuError> {
+        self.ensure_alive()?;
+        if mask == Mask::Causal {
+            return Err(GpuError::Unsupported(
+                "causal recurrent linear attention".into(),
+            ));
+        }
+        let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
+        let m = map.feature_dim(d);
+        if d != d_k || n_k != n_v || n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
+            return Err(GpuError::Shape(format!(
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}"
+            )));
+        }
+        for (what, len) in [
+            ("the query features", n_q * m),
+            ("the key features", n_k * m),
+            ("the state", m * d_v),
+            ("the values", n_k * d_v),
+        ] {
+            self.fits(what, len)?;
+        }
+        let value_mean: Vec<f32> = v
+            .mean_axis(ndarray::Axis(0))
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        let results = self
+            .run(|gpu, encoder| {
+                let horizon = n_q.max(n_k);
+                let phi_q = gpu.features_pass(encoder, q, map, scale, horizon, false);
+                let phi_k = gpu.features_pass(encoder, k, map, scale, horizon, true);
+                let values = gpu.upload_matrix("values", v);
+
+                let dims = MatmulDims {
+                    n: n_k as u32,
+                    k: m as u32,
+                    m: d_v as u32,
+                    pad: 0,
+                };
+                let dims = gpu.upload(
+                    "state dims",
+                    bytemuck::bytes_of(&dims),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let kv_state = gpu.output_buffer("kv state", m * d_v);
+                let groups = (
+                    (d_v as u32).div_ceil(SCORES_TILE),
+                    (m as u32).div_ceil(SCORES_TILE),
+                );
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.matmul_tn,
+                    &[&dims, &phi_k, &values, &kv_state],
+                    groups,
+                );
+
+                let dims = Four {
+                    a: n_k as u32,
+                    b: m as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let dims = gpu.upload(
+                    "sum dims",
+                    bytemuck::bytes_of(&dims),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let key_sums = gpu.output_buffer("key sums", 2 * m);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.column_sums,
+                    &[&dims, &phi_k, &key_sums],
+                    ((m as u32).div_ceil(64), 1),
+                );
+
+                let mean = gpu.upload(
+                    "value mean",
+                    bytemuck::cast_slice(&value_mean),
+                    wgpu::BufferUsages::STORAGE,
+                );
+                let params = Four {
+                    a: n_q as u32,
+                    b: m as u32,
+                    c: d_v as u32,
+                    d: 0,
+                };
+                let params = gpu.upload(
+                    "readout params",
+                    bytemuck::bytes_of(&params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let output = gpu.output_buffer("outputs", n_q * d_v);
+                let degenerate = gpu.output_buffer("degenerate rows", n_q);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.linear_readout,
+                    &[
+                        &params,
+                        &phi_q,
+                        &kv_state,
+                        &key_sums,
+                        &mean,
+                        &output,
+                        &degenerate,
+                    ],
+                    gpu.grid(n_q as u32),
+                );
+                Ok(vec![(output, n_q * d_v), (degenerate, n_q)])
+            })
+            .await?;
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let output = into_matrix(next(), (n_q, d_v))?;
+        let degenerate_rows = next()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f != 0.0)
+            .map(|(i, _)| i)
+            .collect();
+        Ok(GpuLinearAttention {
+            weights: Array2::zeros((0, 0)),
             output,
             degenerate_rows,
         })
