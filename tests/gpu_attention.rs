@@ -224,3 +224,16 @@ fn recurrent_seed_31_every_map_without_an_n_by_n_matrix() {
         "{causal:?}"
     );
 }
+
+#[test]
+fn kernel_pairs_seed_41_every_map() {
+    use kernelscope::engine::gpu::GpuMap;
+    let engine = gpu();
+    let x = inputs(41, 24, 16, 2, 1.0);
+    for spec in gpu_cases::gpu_maps() {
+        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        let on_gpu = pollster::block_on(engine.kernel_pairs(x.q.view(), x.k.view(), &map, x.scale))
+            .unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+        gpu_cases::check_kernel_pairs(&format!("seed 41 {spec:?}"), &on_gpu, &x, &spec);
+    }
+}

@@ -208,3 +208,18 @@ async fn webgpu_recurrent_linear_attention_matches_the_cpu() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_kernel_pairs_match_the_cpu() {
+    use kernelscope::engine::gpu::GpuMap;
+    let engine = gpu().await;
+    let x = gpu_cases::inputs(41, 24, 16, 2, 1.0);
+    for spec in gpu_cases::gpu_maps() {
+        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        let on_gpu = engine
+            .kernel_pairs(x.q.view(), x.k.view(), &map, x.scale)
+            .await
+            .unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+        gpu_cases::check_kernel_pairs(&format!("seed 41 {spec:?}"), &on_gpu, &x, &spec);
+    }
+}

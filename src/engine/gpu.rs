@@ -10,6 +10,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use super::AdapterSummary;
 use crate::attention::Mask;
 use crate::kernels::{MapSpec, random_projection};
+use crate::metrics::{KernelComparison, kernel_summary};
 
 /// Why the GPU path could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -836,6 +837,21 @@ impl GpuEngine {
         horizon: usize,
         keys: bool,
     ) -> wgpu::Buffer {
+        self.features_with_scale(encoder, x, map, scale, horizon, keys)
+            .0
+    }
+
+    /// φ(x) and, for maps that keep one, the per-row log-scale buffer. With `common`, the rows
+    /// are first brought to one shared scale (what keys need before they are summed).
+    fn features_with_scale(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        x: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        horizon: usize,
+        keys: bool,
+    ) -> (wgpu::Buffer, Option<wgpu::Buffer>) {
         let (n, d) = x.dim();
         let m = map.feature_dim(d);
         let uniform = |value: Four| {
@@ -878,7 +894,7 @@ impl GpuEngine {
                     &[&params, &input, &out],
                     self.grid(((n * d) as u32).div_ceil(64)),
                 );
-                out
+                (out, None)
             }
             GpuMap::Taylor => {
                 let input = self.upload_matrix("inputs", x);
@@ -895,7 +911,7 @@ impl GpuEngine {
                     &[&params, &input, &out],
                     self.grid(((n * m) as u32).div_ceil(64)),
                 );
-                out
+                (out, None)
             }
             GpuMap::Hedgehog(w, b) => {
                 let input = self.upload_matrix("inputs", x);
@@ -920,7 +936,7 @@ impl GpuEngine {
                     self.grid(n as u32),
                 );
                 common_scale(encoder, &out, &log_scale);
-                out
+                (out, Some(log_scale))
             }
             GpuMap::Pointwise(kind) => {
                 let input = self.upload_matrix("inputs", x);
@@ -943,7 +959,7 @@ impl GpuEngine {
                     &[&params, &input, &out],
                     self.grid(len.div_ceil(64)),
                 );
-                out
+                (out, None)
             }
             GpuMap::Performer(w) | GpuMap::Trig(w) => {
                 let trig = matches!(map, GpuMap::Trig(_));
@@ -969,28 +985,67 @@ impl GpuEngine {
                     &[&params, &input, &projection, &out, &log_scale],
                     self.grid(n as u32),
                 );
-                if keys {
-                    let dims = Four {
-                        a: n as u32,
-                        b: m as u32,
-                        c: 0,
-                        d: 0,
-                    };
-                    let dims = self.upload(
-                        "scale dims",
-                        bytemuck::bytes_of(&dims),
-                        wgpu::BufferUsages::UNIFORM,
-                    );
-                    self.dispatch(
-                        encoder,
-                        &self.kernels.common_scale,
-                        &[&dims, &out, &log_scale],
-                        (1, 1),
-                    );
-                }
-                out
+                common_scale(encoder, &out, &log_scale);
+                (out, Some(log_scale))
             }
         }
+    }
+
+    /// The exact kernel `exp(s·q_i·k_j)` against `φ(q_i)·φ(k_j)` for every pair. The GPU
+    /// computes `s·q·k` and `φ(q)·φ(k)` (with each row's log-scale); exponentials and the
+    /// statistics are taken on the host in f64, where `exp(s·q·k)` cannot overflow f32.
+    pub async fn kernel_pairs(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+    ) -> Result<KernelComparison, GpuError> {
+        self.ensure_alive()?;
+        let ((n_q, d), (n_k, d_k)) = (q.dim(), k.dim());
+        let m = map.feature_dim(d);
+        if d != d_k || n_q == 0 || n_k == 0 || d == 0 {
+            return Err(GpuError::Shape(format!("Q is {n_q}×{d}, K is {n_k}×{d_k}")));
+        }
+        for (what, len) in [
+            ("the kernel matrix", n_q * n_k),
+            ("the query features", n_q * m),
+            ("the key features", n_k * m),
+        ] {
+            self.fits(what, len)?;
+        }
+        let scaled = self
+            .run(|gpu, encoder| {
+                let horizon = n_q.max(n_k);
+                let (phi_q, scale_q) =
+                    gpu.features_with_scale(encoder, q, map, scale, horizon, false);
+                let (phi_k, scale_k) =
+                    gpu.features_with_scale(encoder, k, map, scale, horizon, false);
+                let log_exact = gpu.scores_pass(encoder, q, k, scale)?;
+                let approx =
+                    gpu.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
+                let mut outputs = vec![(log_exact, n_q * n_k), (approx, n_q * n_k)];
+                if let (Some(a), Some(b)) = (scale_q, scale_k) {
+                    outputs.push((a, n_q));
+                    outputs.push((b, n_k));
+                }
+                Ok(outputs)
+            })
+            .await?;
+        let mut parts = scaled.into_iter();
+        let log_exact = parts.next().unwrap_or_default();
+        let product = parts.next().unwrap_or_default();
+        let scale_q = parts.next().unwrap_or_else(|| vec![0.0; n_q]);
+        let scale_k = parts.next().unwrap_or_else(|| vec![0.0; n_k]);
+        if log_exact.len() != n_q * n_k || product.len() != n_q * n_k {
+            return Err(GpuError::ReadBack("short kernel read-back".into()));
+        }
+        let exact =
+            Array2::from_shape_fn((n_q, n_k), |(i, j)| f64::from(log_exact[i * n_k + j]).exp());
+        let approx = Array2::from_shape_fn((n_q, n_k), |(i, j)| {
+            f64::from(product[i * n_k + j]) * (f64::from(scale_q[i]) + f64::from(scale_k[j])).exp()
+        });
+        Ok(kernel_summary(exact, approx))
     }
 
     /// Error maps and per-row metrics of `approx` (Â) against `exact` (A), in one submission.

@@ -187,13 +187,19 @@ pub fn kernel_comparison(
             approx[[i, j]] = features * log_scale.exp();
         }
     }
+    kernel_summary(exact, approx)
+}
+
+/// The statistics of [`KernelComparison`] for given exact and approximate kernel matrices
+/// (also used for the GPU's kernel pairs).
+pub fn kernel_summary(exact: Array2<f64>, approx: Array2<f64>) -> KernelComparison {
     let pairs: Vec<(f64, f64)> = exact
         .iter()
         .zip(approx.iter())
         .filter(|(e, a)| e.is_finite() && a.is_finite())
         .map(|(&e, &a)| (e, a))
         .collect();
-    let overflowed = n_q * n_k - pairs.len();
+    let overflowed = exact.len() - pairs.len();
     let count = pairs.len().max(1) as f64;
     let mse = pairs.iter().map(|(e, a)| (a - e).powi(2)).sum::<f64>() / count;
     let max_relative_error = pairs

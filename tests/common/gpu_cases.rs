@@ -172,3 +172,57 @@ pub fn gpu_maps() -> Vec<kernelscope::kernels::MapSpec> {
         MapSpec::Hedgehog,
     ]
 }
+
+/// The GPU's kernel pairs against `metrics::kernel_comparison` on the CPU.
+pub fn check_kernel_pairs(
+    what: &str,
+    gpu: &kernelscope::metrics::KernelComparison,
+    x: &Inputs,
+    spec: &kernelscope::kernels::MapSpec,
+) {
+    use kernelscope::kernels::{MapContext, Role};
+    let f64s = |m: &Array2<f32>| m.mapv(f64::from);
+    let (q, k) = (f64s(&x.q), f64s(&x.k));
+    let map = spec.build(q.ncols(), None);
+    let seq_len = q.nrows().max(k.nrows());
+    let ctx = |role| MapContext {
+        role,
+        scale: f64::from(x.scale),
+        seq_len,
+    };
+    let cpu = kernelscope::metrics::kernel_comparison(
+        q.view(),
+        k.view(),
+        f64::from(x.scale),
+        &map.apply(q.view(), &ctx(Role::Query)),
+        &map.apply(k.view(), &ctx(Role::Key)),
+    );
+    let close = |name: &str, g: f64, c: f64, tolerance: f64| {
+        assert!(
+            (g - c).abs() <= tolerance * c.abs().max(1e-12),
+            "{what} {name}: GPU {g}, CPU {c}"
+        );
+    };
+    let matrix = |name: &str, g: &Array2<f64>, c: &Array2<f64>| {
+        let scale = c.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
+        let worst = g
+            .iter()
+            .zip(c.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= 1e-4 * scale,
+            "{what} {name}: differ by {worst:e} (scale {scale:e})"
+        );
+    };
+    matrix("exact kernel", &gpu.exact, &cpu.exact);
+    matrix("approximate kernel", &gpu.approx, &cpu.approx);
+    close("mse", gpu.mse, cpu.mse, 1e-3);
+    close("correlation", gpu.correlation, cpu.correlation, 1e-4);
+    close(
+        "relative Frobenius",
+        gpu.relative_frobenius,
+        cpu.relative_frobenius,
+        1e-4,
+    );
+}
