@@ -237,3 +237,26 @@ fn kernel_pairs_seed_41_every_map() {
         gpu_cases::check_kernel_pairs(&format!("seed 41 {spec:?}"), &on_gpu, &x, &spec);
     }
 }
+
+#[test]
+fn a_kernel_the_driver_rejects_is_an_error_not_a_panic() {
+    use kernelscope::engine::GpuError;
+    let engine = gpu();
+    let broken = "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }";
+    let result = pollster::block_on(engine.check_kernel(broken));
+    assert!(matches!(result, Err(GpuError::Validation(_))), "{result:?}");
+    let fine = "@compute @workgroup_size(1) fn main() {}";
+    assert_eq!(pollster::block_on(engine.check_kernel(fine)), Ok(()));
+    // The engine keeps working after a rejected kernel.
+    let x = inputs(51, 5, 4, 2, 1.0);
+    assert!(
+        pollster::block_on(engine.softmax_attention(
+            x.q.view(),
+            x.k.view(),
+            x.v.view(),
+            x.scale,
+            Mask::Causal
+        ))
+        .is_ok()
+    );
+}

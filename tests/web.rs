@@ -223,3 +223,19 @@ async fn webgpu_kernel_pairs_match_the_cpu() {
         gpu_cases::check_kernel_pairs(&format!("seed 41 {spec:?}"), &on_gpu, &x, &spec);
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_kernel_the_browser_rejects_is_an_error_not_a_panic() {
+    let engine = gpu().await;
+    let broken = "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }";
+    assert!(matches!(
+        engine.check_kernel(broken).await,
+        Err(GpuError::Validation(_))
+    ));
+    assert_eq!(
+        engine
+            .check_kernel("@compute @workgroup_size(1) fn main() {}")
+            .await,
+        Ok(())
+    );
+}

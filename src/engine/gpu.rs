@@ -342,6 +342,26 @@ impl GpuEngine {
         })
     }
 
+    /// Compile `wgsl` as a compute kernel on this device, reporting (never panicking on) a
+    /// rejected shader. The engine's own kernels go through the same error scope when it starts;
+    /// this shows that a kernel a driver refuses becomes an error the app can fall back from.
+    pub async fn check_kernel(&self, wgsl: &str) -> Result<(), GpuError> {
+        self.ensure_alive()?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let _pipeline = compile(
+            &self.device,
+            "checked kernel",
+            wgpu::ShaderModuleDescriptor {
+                label: Some("checked kernel"),
+                source: wgpu::ShaderSource::Wgsl(wgsl.to_owned().into()),
+            },
+        );
+        match scope.pop().await {
+            Some(error) => Err(GpuError::Validation(error.to_string())),
+            None => Ok(()),
+        }
+    }
+
     /// What runs the kernels, for display.
     pub fn adapter(&self) -> &AdapterSummary {
         &self.adapter
