@@ -184,45 +184,37 @@ fn metrics_seed_21_error_maps_entropy_kl_and_tv() {
 }
 
 #[test]
-fn recurrent_seed_31_every_map_without_an_n_by_n_matrix() {
-    use kernelscope::engine::GpuError;
+fn recurrent_seed_31_every_map_both_masks_without_an_n_by_n_matrix() {
     use kernelscope::engine::gpu::GpuMap;
     let engine = gpu();
-    let x = inputs(31, 70, 16, 8, 1.0);
+    // 150 tokens: three chunks of the causal form, the last one partial.
+    let x = inputs(31, 150, 16, 8, 1.0);
     for spec in gpu_cases::gpu_maps() {
         let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
-        let on_gpu = pollster::block_on(engine.linear_attention_recurrent(
-            x.q.view(),
-            x.k.view(),
-            x.v.view(),
-            &map,
-            x.scale,
-            Mask::Bidirectional,
-        ))
-        .unwrap_or_else(|e| panic!("seed 31 {spec:?}: {e}"));
-        let on_cpu = gpu_cases::cpu_linear(&x, &spec, Mask::Bidirectional);
-        assert_eq!(on_gpu.weights.len(), 0, "the recurrent form builds no map");
-        assert_eq!(on_gpu.degenerate_rows, on_cpu.degenerate_rows, "{spec:?}");
-        gpu_cases::assert_agrees_conditioned(
-            &format!("seed 31 {spec:?} recurrent outputs"),
-            &on_gpu.output,
-            &on_cpu.output,
-            &on_cpu.conditioning,
-        );
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let on_gpu = pollster::block_on(engine.linear_attention_recurrent(
+                x.q.view(),
+                x.k.view(),
+                x.v.view(),
+                &map,
+                x.scale,
+                mask,
+            ))
+            .unwrap_or_else(|e| panic!("seed 31 {spec:?} {mask:?}: {e}"));
+            let on_cpu = gpu_cases::cpu_linear(&x, &spec, mask);
+            assert_eq!(on_gpu.weights.len(), 0, "the recurrent form builds no map");
+            assert_eq!(
+                on_gpu.degenerate_rows, on_cpu.degenerate_rows,
+                "{spec:?} {mask:?}"
+            );
+            gpu_cases::assert_agrees_conditioned(
+                &format!("seed 31 {spec:?} {mask:?} recurrent outputs"),
+                &on_gpu.output,
+                &on_cpu.output,
+                &on_cpu.conditioning,
+            );
+        }
     }
-    let map = GpuMap::from_spec(&kernelscope::kernels::MapSpec::Relu, 16).expect("relu");
-    let causal = pollster::block_on(engine.linear_attention_recurrent(
-        x.q.view(),
-        x.k.view(),
-        x.v.view(),
-        &map,
-        x.scale,
-        Mask::Causal,
-    ));
-    assert!(
-        matches!(causal, Err(GpuError::Unsupported(_))),
-        "{causal:?}"
-    );
 }
 
 #[test]

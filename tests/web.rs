@@ -184,28 +184,26 @@ async fn webgpu_recurrent_linear_attention_matches_the_cpu() {
     use kernelscope::attention::Mask;
     use kernelscope::engine::gpu::GpuMap;
     let engine = gpu().await;
-    let x = gpu_cases::inputs(31, 70, 16, 8, 1.0);
+    let x = gpu_cases::inputs(31, 150, 16, 8, 1.0);
     for spec in gpu_cases::gpu_maps() {
         let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
-        let on_gpu = engine
-            .linear_attention_recurrent(
-                x.q.view(),
-                x.k.view(),
-                x.v.view(),
-                &map,
-                x.scale,
-                Mask::Bidirectional,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("seed 31 {spec:?}: {e}"));
-        let on_cpu = gpu_cases::cpu_linear(&x, &spec, Mask::Bidirectional);
-        assert_eq!(on_gpu.degenerate_rows, on_cpu.degenerate_rows, "{spec:?}");
-        gpu_cases::assert_agrees_conditioned(
-            &format!("seed 31 {spec:?} recurrent outputs"),
-            &on_gpu.output,
-            &on_cpu.output,
-            &on_cpu.conditioning,
-        );
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let on_gpu = engine
+                .linear_attention_recurrent(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
+                .await
+                .unwrap_or_else(|e| panic!("seed 31 {spec:?} {mask:?}: {e}"));
+            let on_cpu = gpu_cases::cpu_linear(&x, &spec, mask);
+            assert_eq!(
+                on_gpu.degenerate_rows, on_cpu.degenerate_rows,
+                "{spec:?} {mask:?}"
+            );
+            gpu_cases::assert_agrees_conditioned(
+                &format!("seed 31 {spec:?} {mask:?} recurrent outputs"),
+                &on_gpu.output,
+                &on_cpu.output,
+                &on_cpu.conditioning,
+            );
+        }
     }
 }
 

@@ -68,7 +68,15 @@ struct Kernels {
     matmul_tn: wgpu::ComputePipeline,
     column_sums: wgpu::ComputePipeline,
     linear_readout: wgpu::ComputePipeline,
+    chunk_states: wgpu::ComputePipeline,
+    chunk_prefix: wgpu::ComputePipeline,
+    causal_readout: wgpu::ComputePipeline,
 }
+
+/// Keys per chunk in the causal O(N) form (`shaders/chunk_states.wgsl`).
+const CAUSAL_CHUNK: usize = 64;
+/// The causal readout keeps one output row in registers (`shaders/causal_readout.wgsl`).
+const MAX_CAUSAL_VALUE_DIM: usize = 128;
 
 /// How far linear weights Â are from softmax weights A, computed on the GPU.
 #[derive(Debug, Clone, PartialEq)]
@@ -322,6 +330,21 @@ impl GpuEngine {
                 &device,
                 "linear readout",
                 wgpu::include_wgsl!("../../shaders/linear_readout.wgsl"),
+            ),
+            chunk_states: compile(
+                &device,
+                "chunk states",
+                wgpu::include_wgsl!("../../shaders/chunk_states.wgsl"),
+            ),
+            chunk_prefix: compile(
+                &device,
+                "chunk prefix",
+                wgpu::include_wgsl!("../../shaders/chunk_prefix.wgsl"),
+            ),
+            causal_readout: compile(
+                &device,
+                "causal readout",
+                wgpu::include_wgsl!("../../shaders/causal_readout.wgsl"),
             ),
             common_scale: compile(
                 &device,
@@ -709,9 +732,10 @@ impl GpuEngine {
         })
     }
 
-    /// Bidirectional linear attention in its O(N·m·d) form: `kv_state = φ(K)ᵀV` and the key
-    /// sums are built once, then every query reads them; no N×N matrix exists. `weights` is
-    /// empty (0×0). The causal form still runs on the CPU (`Unsupported`).
+    /// Linear attention in its O(N·m·d) form; no N×N matrix exists and `weights` is empty (0×0).
+    /// Bidirectional: `kv_state = φ(K)ᵀV` and the key sums are built once and every query reads
+    /// them. Causal: the keys are cut into chunks of 64; each chunk's sums are turned into
+    /// prefix sums over chunks, and each query adds its own chunk's keys up to itself.
     pub async fn linear_attention_recurrent(
         &self,
         q: ArrayView2<'_, f32>,
@@ -722,11 +746,6 @@ impl GpuEngine {
         mask: Mask,
     ) -> Result<GpuLinearAttention, GpuError> {
         self.ensure_alive()?;
-        if mask == Mask::Causal {
-            return Err(GpuError::Unsupported(
-                "causal recurrent linear attention".into(),
-            ));
-        }
         let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
         let m = map.feature_dim(d);
         if d != d_k || n_k != n_v || n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
@@ -741,6 +760,9 @@ impl GpuEngine {
             ("the values", n_k * d_v),
         ] {
             self.fits(what, len)?;
+        }
+        if mask == Mask::Causal {
+            return self.causal_recurrent(q, k, v, map, scale).await;
         }
         let value_mean: Vec<f32> = v
             .mean_axis(ndarray::Axis(0))
@@ -833,6 +855,116 @@ impl GpuEngine {
         let mut results = results.into_iter();
         let mut next = || results.next().unwrap_or_default();
         let output = into_matrix(next(), (n_q, d_v))?;
+        let degenerate_rows = next()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f != 0.0)
+            .map(|(i, _)| i)
+            .collect();
+        Ok(GpuLinearAttention {
+            weights: Array2::zeros((0, 0)),
+            output,
+            degenerate_rows,
+        })
+    }
+
+    async fn causal_recurrent(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+    ) -> Result<GpuLinearAttention, GpuError> {
+        let ((n, d), d_v) = (q.dim(), v.ncols());
+        if k.nrows() != n {
+            return Err(GpuError::Shape(format!(
+                "causal attention needs as many keys as queries, not {} and {n}",
+                k.nrows()
+            )));
+        }
+        if d_v > MAX_CAUSAL_VALUE_DIM {
+            return Err(GpuError::Unsupported(format!(
+                "causal O(N) form with more than {MAX_CAUSAL_VALUE_DIM} value dimensions"
+            )));
+        }
+        let m = map.feature_dim(d);
+        let chunks = n.div_ceil(CAUSAL_CHUNK);
+        let entries = m * (d_v + 2);
+        self.fits("the chunk states", chunks * entries)?;
+        // Σ_{j ≤ i} v_j, for rows whose normaliser vanishes (they read the running mean).
+        let mut value_prefix = v.to_owned();
+        for i in 1..n {
+            let previous = value_prefix.row(i - 1).to_owned();
+            let mut row = value_prefix.row_mut(i);
+            row += &previous;
+        }
+        let results = self
+            .run(|gpu, encoder| {
+                let phi_q = gpu.features_pass(encoder, q, map, scale, n, false);
+                let phi_k = gpu.features_pass(encoder, k, map, scale, n, true);
+                let values = gpu.upload_matrix("values", v);
+                let params = Four {
+                    a: n as u32,
+                    b: m as u32,
+                    c: d_v as u32,
+                    d: CAUSAL_CHUNK as u32,
+                };
+                let params = gpu.upload(
+                    "causal params",
+                    bytemuck::bytes_of(&params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let state = gpu.output_buffer("chunk states", chunks * entries);
+                let state_groups = gpu.grid(((chunks * entries) as u32).div_ceil(64));
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.chunk_states,
+                    &[&params, &phi_k, &values, &state],
+                    state_groups,
+                );
+                let prefix_params = Four {
+                    a: chunks as u32,
+                    b: entries as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let prefix_params = gpu.upload(
+                    "prefix params",
+                    bytemuck::bytes_of(&prefix_params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
+                let prefix_groups = gpu.grid((entries as u32).div_ceil(64));
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.chunk_prefix,
+                    &[&prefix_params, &state],
+                    prefix_groups,
+                );
+                let prefix = gpu.upload_matrix("value prefix", value_prefix.view());
+                let output = gpu.output_buffer("outputs", n * d_v);
+                let degenerate = gpu.output_buffer("degenerate rows", n);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.causal_readout,
+                    &[
+                        &params,
+                        &phi_q,
+                        &phi_k,
+                        &values,
+                        &state,
+                        &prefix,
+                        &output,
+                        &degenerate,
+                    ],
+                    gpu.grid((n as u32).div_ceil(64)),
+                );
+                Ok(vec![(output, n * d_v), (degenerate, n)])
+            })
+            .await?;
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let output = into_matrix(next(), (n, d_v))?;
         let degenerate_rows = next()
             .iter()
             .enumerate()
