@@ -492,11 +492,7 @@ impl GpuEngine {
                     causal: u32::from(mask == Mask::Causal),
                     scale,
                 };
-                let params = gpu.upload(
-                    "softmax params",
-                    bytemuck::bytes_of(&params),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let params = gpu.uniform("softmax params", &params);
                 gpu.dispatch(
                     encoder,
                     &gpu.kernels.softmax_rows,
@@ -504,29 +500,7 @@ impl GpuEngine {
                     (grid_x, grid_y),
                 );
 
-                let values = gpu.upload_matrix("values", v);
-                let output = gpu.output_buffer("outputs", n_q * d_v);
-                let dims = MatmulDims {
-                    n: rows,
-                    k: n_k as u32,
-                    m: d_v as u32,
-                    pad: 0,
-                };
-                let dims = gpu.upload(
-                    "matmul dims",
-                    bytemuck::bytes_of(&dims),
-                    wgpu::BufferUsages::UNIFORM,
-                );
-                let groups = (
-                    (d_v as u32).div_ceil(SCORES_TILE),
-                    rows.div_ceil(SCORES_TILE),
-                );
-                gpu.dispatch(
-                    encoder,
-                    &gpu.kernels.matmul,
-                    &[&dims, &weights, &values, &output],
-                    groups,
-                );
+                let output = gpu.weighted_values(encoder, &weights, v, n_q);
                 Ok(vec![(weights, n_q * n_k), (output, n_q * d_v)])
             })
             .await?;
@@ -579,11 +553,7 @@ impl GpuEngine {
             d: d as u32,
             scale,
         };
-        let dims = self.upload(
-            "score dims",
-            bytemuck::bytes_of(&dims),
-            wgpu::BufferUsages::UNIFORM,
-        );
+        let dims = self.uniform("score dims", &dims);
         let product = self.output_buffer("scores", n * m);
         self.dispatch(
             encoder,
@@ -651,11 +621,7 @@ impl GpuEngine {
                     c: 0,
                     d: 0,
                 };
-                let dims = gpu.upload(
-                    "prefix dims",
-                    bytemuck::bytes_of(&dims),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let dims = gpu.uniform("prefix dims", &dims);
                 let prefix = gpu.output_buffer("abs prefix", n_k * m);
                 gpu.dispatch(
                     encoder,
@@ -672,11 +638,7 @@ impl GpuEngine {
                     c: m as u32,
                     d: u32::from(mask == Mask::Causal),
                 };
-                let params = gpu.upload(
-                    "normalise params",
-                    bytemuck::bytes_of(&params),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let params = gpu.uniform("normalise params", &params);
                 let degenerate = gpu.output_buffer("degenerate rows", n_q);
                 gpu.dispatch(
                     encoder,
@@ -685,29 +647,7 @@ impl GpuEngine {
                     gpu.grid(rows),
                 );
 
-                let values = gpu.upload_matrix("values", v);
-                let output = gpu.output_buffer("outputs", n_q * d_v);
-                let dims = MatmulDims {
-                    n: rows,
-                    k: n_k as u32,
-                    m: d_v as u32,
-                    pad: 0,
-                };
-                let dims = gpu.upload(
-                    "matmul dims",
-                    bytemuck::bytes_of(&dims),
-                    wgpu::BufferUsages::UNIFORM,
-                );
-                let groups = (
-                    (d_v as u32).div_ceil(SCORES_TILE),
-                    rows.div_ceil(SCORES_TILE),
-                );
-                gpu.dispatch(
-                    encoder,
-                    &gpu.kernels.matmul,
-                    &[&dims, &weights, &values, &output],
-                    groups,
-                );
+                let output = gpu.weighted_values(encoder, &weights, v, n_q);
                 Ok(vec![
                     (weights, n_q * n_k),
                     (output, n_q * d_v),
@@ -719,12 +659,7 @@ impl GpuEngine {
         let mut next = || results.next().unwrap_or_default();
         let weights = into_matrix(next(), (n_q, n_k))?;
         let output = into_matrix(next(), (n_q, d_v))?;
-        let degenerate_rows = next()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f != 0.0)
-            .map(|(i, _)| i)
-            .collect();
+        let degenerate_rows = flagged_rows(&next());
         Ok(GpuLinearAttention {
             weights,
             output,
@@ -781,11 +716,7 @@ impl GpuEngine {
                     m: d_v as u32,
                     pad: 0,
                 };
-                let dims = gpu.upload(
-                    "state dims",
-                    bytemuck::bytes_of(&dims),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let dims = gpu.uniform("state dims", &dims);
                 let kv_state = gpu.output_buffer("kv state", m * d_v);
                 let groups = (
                     (d_v as u32).div_ceil(SCORES_TILE),
@@ -804,11 +735,7 @@ impl GpuEngine {
                     c: 0,
                     d: 0,
                 };
-                let dims = gpu.upload(
-                    "sum dims",
-                    bytemuck::bytes_of(&dims),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let dims = gpu.uniform("sum dims", &dims);
                 let key_sums = gpu.output_buffer("key sums", 2 * m);
                 gpu.dispatch(
                     encoder,
@@ -828,11 +755,7 @@ impl GpuEngine {
                     c: d_v as u32,
                     d: 0,
                 };
-                let params = gpu.upload(
-                    "readout params",
-                    bytemuck::bytes_of(&params),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let params = gpu.uniform("readout params", &params);
                 let output = gpu.output_buffer("outputs", n_q * d_v);
                 let degenerate = gpu.output_buffer("degenerate rows", n_q);
                 gpu.dispatch(
@@ -855,12 +778,7 @@ impl GpuEngine {
         let mut results = results.into_iter();
         let mut next = || results.next().unwrap_or_default();
         let output = into_matrix(next(), (n_q, d_v))?;
-        let degenerate_rows = next()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f != 0.0)
-            .map(|(i, _)| i)
-            .collect();
+        let degenerate_rows = flagged_rows(&next());
         Ok(GpuLinearAttention {
             weights: Array2::zeros((0, 0)),
             output,
@@ -910,11 +828,7 @@ impl GpuEngine {
                     c: d_v as u32,
                     d: CAUSAL_CHUNK as u32,
                 };
-                let params = gpu.upload(
-                    "causal params",
-                    bytemuck::bytes_of(&params),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let params = gpu.uniform("causal params", &params);
                 let state = gpu.output_buffer("chunk states", chunks * entries);
                 let state_groups = gpu.grid(((chunks * entries) as u32).div_ceil(64));
                 gpu.dispatch(
@@ -929,11 +843,7 @@ impl GpuEngine {
                     c: 0,
                     d: 0,
                 };
-                let prefix_params = gpu.upload(
-                    "prefix params",
-                    bytemuck::bytes_of(&prefix_params),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let prefix_params = gpu.uniform("prefix params", &prefix_params);
                 let prefix_groups = gpu.grid((entries as u32).div_ceil(64));
                 gpu.dispatch(
                     encoder,
@@ -965,12 +875,7 @@ impl GpuEngine {
         let mut results = results.into_iter();
         let mut next = || results.next().unwrap_or_default();
         let output = into_matrix(next(), (n, d_v))?;
-        let degenerate_rows = next()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f != 0.0)
-            .map(|(i, _)| i)
-            .collect();
+        let degenerate_rows = flagged_rows(&next());
         Ok(GpuLinearAttention {
             weights: Array2::zeros((0, 0)),
             output,
@@ -1006,13 +911,7 @@ impl GpuEngine {
     ) -> (wgpu::Buffer, Option<wgpu::Buffer>) {
         let (n, d) = x.dim();
         let m = map.feature_dim(d);
-        let uniform = |value: Four| {
-            self.upload(
-                "feature params",
-                bytemuck::bytes_of(&value),
-                wgpu::BufferUsages::UNIFORM,
-            )
-        };
+        let uniform = |value: Four| self.uniform("feature params", &value);
         let common_scale =
             |encoder: &mut wgpu::CommandEncoder, out: &wgpu::Buffer, log_scale: &wgpu::Buffer| {
                 if keys {
@@ -1099,11 +998,7 @@ impl GpuEngine {
                     c: 0,
                     d: 0,
                 };
-                let params = self.upload(
-                    "feature params",
-                    bytemuck::bytes_of(&params),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let params = self.uniform("feature params", &params);
                 let out = self.output_buffer("features", n * d);
                 self.dispatch(
                     encoder,
@@ -1124,11 +1019,7 @@ impl GpuEngine {
                     c: w.nrows() as u32,
                     d: u32::from(trig),
                 };
-                let params = self.upload(
-                    "feature params",
-                    bytemuck::bytes_of(&params),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let params = self.uniform("feature params", &params);
                 let out = self.output_buffer("features", n * m);
                 let log_scale = self.output_buffer("log scale", n);
                 self.dispatch(
@@ -1232,11 +1123,7 @@ impl GpuEngine {
                     c: 0,
                     d: 0,
                 };
-                let dims = gpu.upload(
-                    "error dims",
-                    bytemuck::bytes_of(&dims),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let dims = gpu.uniform("error dims", &dims);
                 let signed = gpu.output_buffer("signed error", rows * cols);
                 let absolute = gpu.output_buffer("absolute error", rows * cols);
                 gpu.dispatch(
@@ -1251,11 +1138,7 @@ impl GpuEngine {
                     c: 0,
                     d: 0,
                 };
-                let dims = gpu.upload(
-                    "metric dims",
-                    bytemuck::bytes_of(&dims),
-                    wgpu::BufferUsages::UNIFORM,
-                );
+                let dims = gpu.uniform("metric dims", &dims);
                 let metrics = gpu.output_buffer("row metrics", rows * 4);
                 gpu.dispatch(
                     encoder,
@@ -1429,6 +1312,48 @@ impl GpuEngine {
         )
     }
 
+    /// A small uniform buffer holding `value`.
+    fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        self.upload(
+            label,
+            bytemuck::bytes_of(value),
+            wgpu::BufferUsages::UNIFORM,
+        )
+    }
+
+    /// Record `O = A·V` for weights A (n_q×n_k, on the GPU) and values V.
+    fn weighted_values(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        weights: &wgpu::Buffer,
+        v: ArrayView2<'_, f32>,
+        n_q: usize,
+    ) -> wgpu::Buffer {
+        let (n_k, d_v) = v.dim();
+        let values = self.upload_matrix("values", v);
+        let output = self.output_buffer("outputs", n_q * d_v);
+        let dims = self.uniform(
+            "matmul dims",
+            &MatmulDims {
+                n: n_q as u32,
+                k: n_k as u32,
+                m: d_v as u32,
+                pad: 0,
+            },
+        );
+        let groups = (
+            (d_v as u32).div_ceil(SCORES_TILE),
+            (n_q as u32).div_ceil(SCORES_TILE),
+        );
+        self.dispatch(
+            encoder,
+            &self.kernels.matmul,
+            &[&dims, weights, &values, &output],
+            groups,
+        );
+        output
+    }
+
     /// Map a MAP_READ buffer and copy its f32s out, without blocking the browser's thread.
     async fn read_back(&self, buffer: &wgpu::Buffer) -> Result<Vec<f32>, GpuError> {
         let (sender, receiver) = futures_channel::oneshot::channel();
@@ -1503,6 +1428,16 @@ fn compile_source(
             source: wgpu::ShaderSource::Wgsl(source.into()),
         },
     )
+}
+
+/// Indices of the rows a kernel flagged (non-zero entries).
+fn flagged_rows(flags: &[f32]) -> Vec<usize> {
+    flags
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f != 0.0)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 fn into_matrix(values: Vec<f32>, shape: (usize, usize)) -> Result<Array2<f32>, GpuError> {
