@@ -1,0 +1,550 @@
+//! Linear attention on the GPU: every feature map, the quadratic form, and the O(N) form
+//! (bidirectional, and causal in chunks).
+
+use ndarray::{Array1, Array2, ArrayView2};
+
+use super::*;
+use crate::attention::Mask;
+use crate::kernels::{MapSpec, random_projection};
+
+/// Feature maps the GPU computes so far; the others run on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointwiseMap {
+    Identity = 0,
+    EluPlusOne = 1,
+    Relu = 2,
+    ReluSquared = 3,
+}
+
+impl PointwiseMap {
+    pub fn from_spec(spec: &MapSpec) -> Option<Self> {
+        match spec {
+            MapSpec::Identity => Some(Self::Identity),
+            MapSpec::EluPlusOne => Some(Self::EluPlusOne),
+            MapSpec::Relu => Some(Self::Relu),
+            MapSpec::ReluSquared => Some(Self::ReluSquared),
+            _ => None,
+        }
+    }
+}
+
+/// A feature map the GPU can compute. Random maps carry their projection W (m×d), drawn on
+/// the host from the same portable RNG as the CPU's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GpuMap {
+    Pointwise(PointwiseMap),
+    Performer(Array2<f32>),
+    Trig(Array2<f32>),
+    CosFormer,
+    Taylor,
+    /// W (out×d) and b (out).
+    Hedgehog(Array2<f32>, Array1<f32>),
+}
+
+impl GpuMap {
+    /// The GPU version of `spec` for head dimension `d`, if the GPU has one yet.
+    pub fn from_spec(spec: &MapSpec, d: usize) -> Option<Self> {
+        let projection = |p| random_projection(d, p).mapv(|w| w as f32);
+        match spec {
+            MapSpec::Performer(p) => Some(Self::Performer(projection(*p))),
+            MapSpec::Trig(p) => Some(Self::Trig(projection(*p))),
+            MapSpec::CosFormer => Some(Self::CosFormer),
+            MapSpec::Taylor => Some(Self::Taylor),
+            // The untrained start, as MapSpec::build gives without weights.
+            MapSpec::Hedgehog => Some(Self::Hedgehog(Array2::eye(d), Array1::zeros(d))),
+            other => PointwiseMap::from_spec(other).map(Self::Pointwise),
+        }
+    }
+
+    pub(super) fn feature_dim(&self, d: usize) -> usize {
+        match self {
+            Self::Pointwise(_) => d,
+            Self::Performer(w) => w.nrows(),
+            Self::Trig(w) => 2 * w.nrows(),
+            Self::CosFormer => 2 * d,
+            Self::Taylor => 1 + d + d * d,
+            Self::Hedgehog(w, _) => 2 * w.nrows(),
+        }
+    }
+}
+
+/// Linear attention from the GPU (quadratic form): weights Â, outputs Ô = Â·V, and the rows
+/// whose normaliser vanished (uniform weights, as on the CPU).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuLinearAttention {
+    pub weights: Array2<f32>,
+    pub output: Array2<f32>,
+    pub degenerate_rows: Vec<usize>,
+}
+
+/// Keys per chunk in the causal O(N) form (`shaders/chunk_states.wgsl`).
+const CAUSAL_CHUNK: usize = 64;
+
+/// The causal readout keeps one output row in registers (`shaders/causal_readout.wgsl`).
+const MAX_CAUSAL_VALUE_DIM: usize = 128;
+
+impl GpuEngine {
+    /// Linear attention in the quadratic form, features and all, in one submission.
+    pub async fn linear_attention(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<GpuLinearAttention, GpuError> {
+        self.ensure_alive()?;
+        let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
+        let m = map.feature_dim(d);
+        let projection_fits = match map {
+            GpuMap::Pointwise(_) => true,
+            GpuMap::Performer(w) | GpuMap::Trig(w) => w.ncols() == d && w.nrows() > 0,
+            GpuMap::Hedgehog(w, b) => w.ncols() == d && w.nrows() > 0 && b.len() == w.nrows(),
+            GpuMap::CosFormer | GpuMap::Taylor => true,
+        };
+        if d != d_k || n_k != n_v || !projection_fits {
+            return Err(GpuError::Shape(format!(
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}, features {m}"
+            )));
+        }
+        if n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
+            return Err(GpuError::Shape(
+                "linear attention needs at least one token and one dimension".into(),
+            ));
+        }
+        for (what, len) in [
+            ("the attention map", n_q * n_k),
+            ("the query features", n_q * m),
+            ("the key features", n_k * m),
+            ("the values", n_k * d_v),
+            ("the outputs", n_q * d_v),
+        ] {
+            self.fits(what, len)?;
+        }
+        let rows = n_q as u32;
+        let results = self
+            .run(|gpu, encoder| {
+                let horizon = n_q.max(n_k);
+                let phi_q = gpu.features_pass(encoder, q, map, scale, horizon, false);
+                let phi_k = gpu.features_pass(encoder, k, map, scale, horizon, true);
+
+                let dims = Four {
+                    a: n_k as u32,
+                    b: m as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let dims = gpu.uniform("prefix dims", &dims);
+                let prefix = gpu.output_buffer("abs prefix", n_k * m);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.abs_prefix,
+                    &[&dims, &phi_k, &prefix],
+                    ((m as u32).div_ceil(64), 1),
+                );
+
+                let weights =
+                    gpu.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
+                let params = Four {
+                    a: rows,
+                    b: n_k as u32,
+                    c: m as u32,
+                    d: u32::from(mask == Mask::Causal),
+                };
+                let params = gpu.uniform("normalise params", &params);
+                let degenerate = gpu.output_buffer("degenerate rows", n_q);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.linear_normalise,
+                    &[&params, &weights, &phi_q, &prefix, &degenerate],
+                    gpu.grid(rows),
+                );
+
+                let output = gpu.weighted_values(encoder, &weights, v, n_q);
+                Ok(vec![
+                    (weights, n_q * n_k),
+                    (output, n_q * d_v),
+                    (degenerate, n_q),
+                ])
+            })
+            .await?;
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let weights = into_matrix(next(), (n_q, n_k))?;
+        let output = into_matrix(next(), (n_q, d_v))?;
+        let degenerate_rows = flagged_rows(&next());
+        Ok(GpuLinearAttention {
+            weights,
+            output,
+            degenerate_rows,
+        })
+    }
+
+    /// Linear attention in its O(N·m·d) form; no N×N matrix exists and `weights` is empty (0×0).
+    /// Bidirectional: `kv_state = φ(K)ᵀV` and the key sums are built once and every query reads
+    /// them. Causal: the keys are cut into chunks of 64; each chunk's sums are turned into
+    /// prefix sums over chunks, and each query adds its own chunk's keys up to itself.
+    pub async fn linear_attention_recurrent(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<GpuLinearAttention, GpuError> {
+        self.ensure_alive()?;
+        let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
+        let m = map.feature_dim(d);
+        if d != d_k || n_k != n_v || n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
+            return Err(GpuError::Shape(format!(
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}"
+            )));
+        }
+        for (what, len) in [
+            ("the query features", n_q * m),
+            ("the key features", n_k * m),
+            ("the state", m * d_v),
+            ("the values", n_k * d_v),
+        ] {
+            self.fits(what, len)?;
+        }
+        if mask == Mask::Causal {
+            return self.causal_recurrent(q, k, v, map, scale).await;
+        }
+        let value_mean: Vec<f32> = v
+            .mean_axis(ndarray::Axis(0))
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        let results = self
+            .run(|gpu, encoder| {
+                let horizon = n_q.max(n_k);
+                let phi_q = gpu.features_pass(encoder, q, map, scale, horizon, false);
+                let phi_k = gpu.features_pass(encoder, k, map, scale, horizon, true);
+                let values = gpu.upload_matrix("values", v);
+
+                let dims = MatmulDims {
+                    n: n_k as u32,
+                    k: m as u32,
+                    m: d_v as u32,
+                    pad: 0,
+                };
+                let dims = gpu.uniform("state dims", &dims);
+                let kv_state = gpu.output_buffer("kv state", m * d_v);
+                let groups = (
+                    (d_v as u32).div_ceil(SCORES_TILE),
+                    (m as u32).div_ceil(SCORES_TILE),
+                );
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.matmul_tn,
+                    &[&dims, &phi_k, &values, &kv_state],
+                    groups,
+                );
+
+                let dims = Four {
+                    a: n_k as u32,
+                    b: m as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let dims = gpu.uniform("sum dims", &dims);
+                let key_sums = gpu.output_buffer("key sums", 2 * m);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.column_sums,
+                    &[&dims, &phi_k, &key_sums],
+                    ((m as u32).div_ceil(64), 1),
+                );
+
+                let mean = gpu.upload(
+                    "value mean",
+                    bytemuck::cast_slice(&value_mean),
+                    wgpu::BufferUsages::STORAGE,
+                );
+                let params = Four {
+                    a: n_q as u32,
+                    b: m as u32,
+                    c: d_v as u32,
+                    d: 0,
+                };
+                let params = gpu.uniform("readout params", &params);
+                let output = gpu.output_buffer("outputs", n_q * d_v);
+                let degenerate = gpu.output_buffer("degenerate rows", n_q);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.linear_readout,
+                    &[
+                        &params,
+                        &phi_q,
+                        &kv_state,
+                        &key_sums,
+                        &mean,
+                        &output,
+                        &degenerate,
+                    ],
+                    gpu.grid(n_q as u32),
+                );
+                Ok(vec![(output, n_q * d_v), (degenerate, n_q)])
+            })
+            .await?;
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let output = into_matrix(next(), (n_q, d_v))?;
+        let degenerate_rows = flagged_rows(&next());
+        Ok(GpuLinearAttention {
+            weights: Array2::zeros((0, 0)),
+            output,
+            degenerate_rows,
+        })
+    }
+
+    pub(super) async fn causal_recurrent(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+    ) -> Result<GpuLinearAttention, GpuError> {
+        let ((n, d), d_v) = (q.dim(), v.ncols());
+        if k.nrows() != n {
+            return Err(GpuError::Shape(format!(
+                "causal attention needs as many keys as queries, not {} and {n}",
+                k.nrows()
+            )));
+        }
+        if d_v > MAX_CAUSAL_VALUE_DIM {
+            return Err(GpuError::Unsupported(format!(
+                "causal O(N) form with more than {MAX_CAUSAL_VALUE_DIM} value dimensions"
+            )));
+        }
+        let m = map.feature_dim(d);
+        let chunks = n.div_ceil(CAUSAL_CHUNK);
+        let entries = m * (d_v + 2);
+        self.fits("the chunk states", chunks * entries)?;
+        // Σ_{j ≤ i} v_j, for rows whose normaliser vanishes (they read the running mean).
+        let mut value_prefix = v.to_owned();
+        for i in 1..n {
+            let previous = value_prefix.row(i - 1).to_owned();
+            let mut row = value_prefix.row_mut(i);
+            row += &previous;
+        }
+        let results = self
+            .run(|gpu, encoder| {
+                let phi_q = gpu.features_pass(encoder, q, map, scale, n, false);
+                let phi_k = gpu.features_pass(encoder, k, map, scale, n, true);
+                let values = gpu.upload_matrix("values", v);
+                let params = Four {
+                    a: n as u32,
+                    b: m as u32,
+                    c: d_v as u32,
+                    d: CAUSAL_CHUNK as u32,
+                };
+                let params = gpu.uniform("causal params", &params);
+                let state = gpu.output_buffer("chunk states", chunks * entries);
+                let state_groups = gpu.grid(((chunks * entries) as u32).div_ceil(64));
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.chunk_states,
+                    &[&params, &phi_k, &values, &state],
+                    state_groups,
+                );
+                let prefix_params = Four {
+                    a: chunks as u32,
+                    b: entries as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let prefix_params = gpu.uniform("prefix params", &prefix_params);
+                let prefix_groups = gpu.grid((entries as u32).div_ceil(64));
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.chunk_prefix,
+                    &[&prefix_params, &state],
+                    prefix_groups,
+                );
+                let prefix = gpu.upload_matrix("value prefix", value_prefix.view());
+                let output = gpu.output_buffer("outputs", n * d_v);
+                let degenerate = gpu.output_buffer("degenerate rows", n);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.causal_readout,
+                    &[
+                        &params,
+                        &phi_q,
+                        &phi_k,
+                        &values,
+                        &state,
+                        &prefix,
+                        &output,
+                        &degenerate,
+                    ],
+                    gpu.grid((n as u32).div_ceil(64)),
+                );
+                Ok(vec![(output, n * d_v), (degenerate, n)])
+            })
+            .await?;
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let output = into_matrix(next(), (n, d_v))?;
+        let degenerate_rows = flagged_rows(&next());
+        Ok(GpuLinearAttention {
+            weights: Array2::zeros((0, 0)),
+            output,
+            degenerate_rows,
+        })
+    }
+
+    /// Record φ(x) for the rows of `x` into a new buffer. Keys are brought to one common scale
+    /// (queries need none: their scale cancels in the normalisation).
+    pub(super) fn features_pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        x: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        horizon: usize,
+        keys: bool,
+    ) -> wgpu::Buffer {
+        self.features_with_scale(encoder, x, map, scale, horizon, keys)
+            .0
+    }
+
+    /// φ(x) and, for maps that keep one, the per-row log-scale buffer. With `common`, the rows
+    /// are first brought to one shared scale (what keys need before they are summed).
+    pub(super) fn features_with_scale(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        x: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        horizon: usize,
+        keys: bool,
+    ) -> (wgpu::Buffer, Option<wgpu::Buffer>) {
+        let (n, d) = x.dim();
+        let m = map.feature_dim(d);
+        let uniform = |value: Four| self.uniform("feature params", &value);
+        let common_scale =
+            |encoder: &mut wgpu::CommandEncoder, out: &wgpu::Buffer, log_scale: &wgpu::Buffer| {
+                if keys {
+                    let dims = uniform(Four {
+                        a: n as u32,
+                        b: m as u32,
+                        c: 0,
+                        d: 0,
+                    });
+                    self.dispatch(
+                        encoder,
+                        &self.kernels.common_scale,
+                        &[&dims, out, log_scale],
+                        (1, 1),
+                    );
+                }
+            };
+        match map {
+            GpuMap::CosFormer => {
+                let input = self.upload_matrix("inputs", x);
+                let params = uniform(Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: horizon.max(1) as u32,
+                    d: 0,
+                });
+                let out = self.output_buffer("features", n * m);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_cosformer,
+                    &[&params, &input, &out],
+                    self.grid(((n * d) as u32).div_ceil(64)),
+                );
+                (out, None)
+            }
+            GpuMap::Taylor => {
+                let input = self.upload_matrix("inputs", x);
+                let params = uniform(Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: scale.max(0.0).to_bits(),
+                    d: 0,
+                });
+                let out = self.output_buffer("features", n * m);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_taylor,
+                    &[&params, &input, &out],
+                    self.grid(((n * m) as u32).div_ceil(64)),
+                );
+                (out, None)
+            }
+            GpuMap::Hedgehog(w, b) => {
+                let input = self.upload_matrix("inputs", x);
+                let weight = self.upload_matrix("hedgehog weight", w.view());
+                let bias = self.upload(
+                    "hedgehog bias",
+                    bytemuck::cast_slice(b.as_slice().unwrap_or(&b.to_vec())),
+                    wgpu::BufferUsages::STORAGE,
+                );
+                let params = uniform(Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: w.nrows() as u32,
+                    d: 0,
+                });
+                let out = self.output_buffer("features", n * m);
+                let log_scale = self.output_buffer("log scale", n);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_hedgehog,
+                    &[&params, &input, &weight, &bias, &out, &log_scale],
+                    self.grid(n as u32),
+                );
+                common_scale(encoder, &out, &log_scale);
+                (out, Some(log_scale))
+            }
+            GpuMap::Pointwise(kind) => {
+                let input = self.upload_matrix("inputs", x);
+                let len = (n * d) as u32;
+                let params = Four {
+                    a: len,
+                    b: *kind as u32,
+                    c: 0,
+                    d: 0,
+                };
+                let params = self.uniform("feature params", &params);
+                let out = self.output_buffer("features", n * d);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_pointwise,
+                    &[&params, &input, &out],
+                    self.grid(len.div_ceil(64)),
+                );
+                (out, None)
+            }
+            GpuMap::Performer(w) | GpuMap::Trig(w) => {
+                let trig = matches!(map, GpuMap::Trig(_));
+                let root = scale.max(0.0).sqrt();
+                let input = self.upload_matrix("inputs", x.mapv(|v| v * root).view());
+                let projection = self.upload_matrix("projection", w.view());
+                let params = Four {
+                    a: n as u32,
+                    b: d as u32,
+                    c: w.nrows() as u32,
+                    d: u32::from(trig),
+                };
+                let params = self.uniform("feature params", &params);
+                let out = self.output_buffer("features", n * m);
+                let log_scale = self.output_buffer("log scale", n);
+                self.dispatch(
+                    encoder,
+                    &self.kernels.features_random,
+                    &[&params, &input, &projection, &out, &log_scale],
+                    self.grid(n as u32),
+                );
+                common_scale(encoder, &out, &log_scale);
+                (out, Some(log_scale))
+            }
+        }
+    }
+}

@@ -1,0 +1,574 @@
+//! The GPU path: WGSL compute kernels through wgpu (WebGPU in the browser, Vulkan natively).
+//!
+//! Every way the GPU can fail ends in a [`GpuError`], never a panic, so the caller can
+//! fall back to the CPU path and tell the user why.
+
+use std::sync::{Arc, Mutex};
+
+mod compare;
+mod linear;
+mod softmax;
+
+use ndarray::{Array2, ArrayView2};
+
+use super::AdapterSummary;
+
+pub use compare::GpuComparison;
+pub use linear::{GpuLinearAttention, GpuMap, PointwiseMap};
+pub use softmax::GpuAttention;
+
+/// Why the GPU path could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GpuError {
+    #[error("this browser has no WebGPU (navigator.gpu is missing)")]
+    NoWebGpu,
+    #[error("no GPU adapter is available ({0})")]
+    NoAdapter(String),
+    #[error("the GPU adapter refused to give a device ({0})")]
+    DeviceRequest(String),
+    #[error("the GPU device was lost ({0})")]
+    DeviceLost(String),
+    #[error("the GPU rejected the work ({0})")]
+    Validation(String),
+    #[error("the GPU ran out of memory ({0})")]
+    OutOfMemory(String),
+    #[error("reading results back from the GPU failed ({0})")]
+    ReadBack(String),
+    #[error("the problem is too large for this GPU's limits ({0})")]
+    TooLarge(String),
+    #[error("mismatched shapes: {0}")]
+    Shape(String),
+    #[error("the GPU path does not do this yet ({0})")]
+    Unsupported(String),
+}
+
+/// Workgroup edge of `shaders/scores.wgsl` (8×8 = 64 invocations, inside WebGPU's default 256).
+const SCORES_TILE: u32 = 8;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct ScoreDims {
+    n_q: u32,
+    n_k: u32,
+    d: u32,
+    scale: f32,
+}
+
+/// The compute pipelines, compiled once per device.
+#[derive(Clone)]
+struct Kernels {
+    scores: wgpu::ComputePipeline,
+    softmax_rows: wgpu::ComputePipeline,
+    matmul: wgpu::ComputePipeline,
+    features_pointwise: wgpu::ComputePipeline,
+    abs_prefix: wgpu::ComputePipeline,
+    linear_normalise: wgpu::ComputePipeline,
+    row_metrics: wgpu::ComputePipeline,
+    error_maps: wgpu::ComputePipeline,
+    features_random: wgpu::ComputePipeline,
+    common_scale: wgpu::ComputePipeline,
+    features_cosformer: wgpu::ComputePipeline,
+    features_taylor: wgpu::ComputePipeline,
+    features_hedgehog: wgpu::ComputePipeline,
+    matmul_tn: wgpu::ComputePipeline,
+    column_sums: wgpu::ComputePipeline,
+    linear_readout: wgpu::ComputePipeline,
+    chunk_states: wgpu::ComputePipeline,
+    chunk_prefix: wgpu::ComputePipeline,
+    causal_readout: wgpu::ComputePipeline,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Four {
+    a: u32,
+    b: u32,
+    c: u32,
+    d: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct MatmulDims {
+    n: u32,
+    k: u32,
+    m: u32,
+    pad: u32,
+}
+
+/// A WebGPU device with the attention kernels compiled once, reused for every update.
+/// Cloning is cheap: wgpu handles are reference-counted.
+#[derive(Clone)]
+pub struct GpuEngine {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    kernels: Arc<Kernels>,
+    lost: Arc<Mutex<Option<String>>>,
+    adapter: AdapterSummary,
+}
+
+impl GpuEngine {
+    /// Ask for an adapter and a device and compile the kernels.
+    /// `on_lost` is called once if the device is lost later (driver reset, `destroy`, tab in background).
+    pub async fn new(on_lost: impl Fn(String) + Send + 'static) -> Result<Self, GpuError> {
+        #[cfg(target_arch = "wasm32")]
+        if !super::browser::has_webgpu() {
+            return Err(GpuError::NoWebGpu);
+        }
+        let instance = wgpu::Instance::default();
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::NoAdapter(adapter_failure(e)))?;
+        let summary = describe_adapter(&adapter).await;
+
+        // WebGPU's default limits only: what runs here runs on any WebGPU device.
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("kernelscope"),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::DeviceRequest(e.to_string()))?;
+
+        let lost = Arc::new(Mutex::new(None));
+        let lost_in_callback = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            let why = if message.is_empty() {
+                format!("{reason:?}")
+            } else {
+                format!("{reason:?}: {message}")
+            };
+            if let Ok(mut slot) = lost_in_callback.lock() {
+                *slot = Some(why.clone());
+            }
+            on_lost(why);
+        });
+        // wgpu's default handler panics; errors are caught by scopes around each run instead.
+        device.on_uncaptured_error(Arc::new(|_error| {}));
+
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let kernels = Kernels {
+            scores: compile(
+                &device,
+                "scores",
+                wgpu::include_wgsl!("../../../shaders/scores.wgsl"),
+            ),
+            softmax_rows: compile(
+                &device,
+                "softmax rows",
+                wgpu::include_wgsl!("../../../shaders/softmax_rows.wgsl"),
+            ),
+            matmul: compile(
+                &device,
+                "matmul",
+                wgpu::include_wgsl!("../../../shaders/matmul.wgsl"),
+            ),
+            features_pointwise: compile(
+                &device,
+                "pointwise features",
+                wgpu::include_wgsl!("../../../shaders/features_pointwise.wgsl"),
+            ),
+            abs_prefix: compile(
+                &device,
+                "abs prefix",
+                wgpu::include_wgsl!("../../../shaders/abs_prefix.wgsl"),
+            ),
+            linear_normalise: compile(
+                &device,
+                "linear normalise",
+                wgpu::include_wgsl!("../../../shaders/linear_normalise.wgsl"),
+            ),
+            row_metrics: compile(
+                &device,
+                "row metrics",
+                wgpu::include_wgsl!("../../../shaders/row_metrics.wgsl"),
+            ),
+            error_maps: compile(
+                &device,
+                "error maps",
+                wgpu::include_wgsl!("../../../shaders/error_maps.wgsl"),
+            ),
+            features_random: compile_source(
+                &device,
+                "random features",
+                concat!(
+                    include_str!("../../../shaders/accurate_trig.wgsl"),
+                    include_str!("../../../shaders/features_random.wgsl")
+                ),
+            ),
+            features_cosformer: compile_source(
+                &device,
+                "cosFormer features",
+                concat!(
+                    include_str!("../../../shaders/accurate_trig.wgsl"),
+                    include_str!("../../../shaders/features_cosformer.wgsl")
+                ),
+            ),
+            features_taylor: compile(
+                &device,
+                "Taylor features",
+                wgpu::include_wgsl!("../../../shaders/features_taylor.wgsl"),
+            ),
+            features_hedgehog: compile(
+                &device,
+                "Hedgehog features",
+                wgpu::include_wgsl!("../../../shaders/features_hedgehog.wgsl"),
+            ),
+            matmul_tn: compile(
+                &device,
+                "matmul tn",
+                wgpu::include_wgsl!("../../../shaders/matmul_tn.wgsl"),
+            ),
+            column_sums: compile(
+                &device,
+                "column sums",
+                wgpu::include_wgsl!("../../../shaders/column_sums.wgsl"),
+            ),
+            linear_readout: compile(
+                &device,
+                "linear readout",
+                wgpu::include_wgsl!("../../../shaders/linear_readout.wgsl"),
+            ),
+            chunk_states: compile(
+                &device,
+                "chunk states",
+                wgpu::include_wgsl!("../../../shaders/chunk_states.wgsl"),
+            ),
+            chunk_prefix: compile(
+                &device,
+                "chunk prefix",
+                wgpu::include_wgsl!("../../../shaders/chunk_prefix.wgsl"),
+            ),
+            causal_readout: compile(
+                &device,
+                "causal readout",
+                wgpu::include_wgsl!("../../../shaders/causal_readout.wgsl"),
+            ),
+            common_scale: compile(
+                &device,
+                "common scale",
+                wgpu::include_wgsl!("../../../shaders/common_scale.wgsl"),
+            ),
+        };
+        if let Some(error) = scope.pop().await {
+            return Err(GpuError::Validation(error.to_string()));
+        }
+
+        Ok(Self {
+            device,
+            queue,
+            kernels: Arc::new(kernels),
+            lost,
+            adapter: summary,
+        })
+    }
+
+    /// Compile `wgsl` as a compute kernel on this device, reporting (never panicking on) a
+    /// rejected shader. The engine's own kernels go through the same error scope when it starts;
+    /// this shows that a kernel a driver refuses becomes an error the app can fall back from.
+    pub async fn check_kernel(&self, wgsl: &str) -> Result<(), GpuError> {
+        self.ensure_alive()?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let _pipeline = compile(
+            &self.device,
+            "checked kernel",
+            wgpu::ShaderModuleDescriptor {
+                label: Some("checked kernel"),
+                source: wgpu::ShaderSource::Wgsl(wgsl.to_owned().into()),
+            },
+        );
+        match scope.pop().await {
+            Some(error) => Err(GpuError::Validation(error.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// What runs the kernels, for display.
+    pub fn adapter(&self) -> &AdapterSummary {
+        &self.adapter
+    }
+
+    /// The reason the device was lost, if it was.
+    pub fn lost_reason(&self) -> Option<String> {
+        self.lost.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// Destroy the device, as a driver reset would. Used to test the fallback.
+    pub fn destroy_device(&self) {
+        self.device.destroy();
+    }
+
+    fn ensure_alive(&self) -> Result<(), GpuError> {
+        // Natively, a loss is only reported from poll; let it be reported now.
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        match self.lost_reason() {
+            Some(why) => Err(GpuError::DeviceLost(why)),
+            None => Ok(()),
+        }
+    }
+
+    /// Enough workgroups for `count` of them, folded into two dimensions.
+    fn grid(&self, count: u32) -> (u32, u32) {
+        let x = count.clamp(1, self.device.limits().max_compute_workgroups_per_dimension);
+        (x, count.div_ceil(x))
+    }
+
+    /// Refuse an array the device cannot bind (WebGPU default: 128 MiB per storage binding).
+    fn fits(&self, what: &str, len: usize) -> Result<(), GpuError> {
+        let limits = self.device.limits();
+        let bytes = (len as u64).saturating_mul(4);
+        if bytes > limits.max_storage_buffer_binding_size || bytes > limits.max_buffer_size {
+            return Err(GpuError::TooLarge(format!(
+                "{what} needs {bytes} bytes, the device allows {} per buffer",
+                limits.max_storage_buffer_binding_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Record work with `record`, submit it once, and read back the buffers it names
+    /// (buffer, number of f32s). Validation and out-of-memory errors of the whole run are
+    /// caught and returned, never panicked on.
+    async fn run(
+        &self,
+        record: impl FnOnce(
+            &Self,
+            &mut wgpu::CommandEncoder,
+        ) -> Result<Vec<(wgpu::Buffer, usize)>, GpuError>,
+    ) -> Result<Vec<Vec<f32>>, GpuError> {
+        let oom_scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation_scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("kernelscope"),
+            });
+        let recorded = record(self, &mut encoder);
+        let mut staging = Vec::new();
+        if let Ok(outputs) = &recorded {
+            for (buffer, len) in outputs {
+                let bytes = (*len as u64) * 4;
+                let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("readback"),
+                    size: bytes,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
+                staging.push(readback);
+            }
+            self.queue.submit([encoder.finish()]);
+        }
+        let validation = validation_scope.pop();
+        let oom = oom_scope.pop();
+        recorded?;
+        let mut values = Vec::with_capacity(staging.len());
+        let mut failure = None;
+        for buffer in &staging {
+            match self.read_back(buffer).await {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(error) = validation.await {
+            return Err(self.lost_or(GpuError::Validation(error.to_string())));
+        }
+        if let Some(error) = oom.await {
+            return Err(GpuError::OutOfMemory(error.to_string()));
+        }
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(values),
+        }
+    }
+
+    fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        (x, y): (u32, u32),
+    ) {
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, buffer)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    fn output_buffer(&self, label: &str, len: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (len as u64) * 4,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A buffer holding `bytes`. Written through the queue rather than mapped at creation:
+    /// mapping panics inside wgpu when the device is already gone, a queue write just fails.
+    fn upload(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.len() as u64,
+            usage: usage | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue.write_buffer(&buffer, 0, bytes);
+        buffer
+    }
+
+    fn upload_matrix(&self, label: &str, m: ArrayView2<'_, f32>) -> wgpu::Buffer {
+        // Row-major, whatever the view's strides.
+        let flat: Vec<f32> = m.iter().copied().collect();
+        self.upload(
+            label,
+            bytemuck::cast_slice(&flat),
+            wgpu::BufferUsages::STORAGE,
+        )
+    }
+
+    /// A small uniform buffer holding `value`.
+    fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        self.upload(
+            label,
+            bytemuck::bytes_of(value),
+            wgpu::BufferUsages::UNIFORM,
+        )
+    }
+
+    /// Map a MAP_READ buffer and copy its f32s out, without blocking the browser's thread.
+    async fn read_back(&self, buffer: &wgpu::Buffer) -> Result<Vec<f32>, GpuError> {
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        buffer.map_async(wgpu::MapMode::Read, .., move |result| {
+            // The receiver only disappears if the caller was dropped; nothing to report then.
+            let _ = sender.send(result);
+        });
+        // Natively the callback fires only from poll; on the web the browser drives it.
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| self.lost_or(GpuError::ReadBack(e.to_string())))?;
+        let mapped = receiver
+            .await
+            .map_err(|_| self.lost_or(GpuError::ReadBack("the map request was dropped".into())))?;
+        mapped.map_err(|e| self.lost_or(GpuError::ReadBack(e.to_string())))?;
+        let values = {
+            let view = buffer
+                .get_mapped_range(..)
+                .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+        };
+        buffer.unmap();
+        Ok(values)
+    }
+
+    /// A loss explains any later failure better than the failure itself.
+    fn lost_or(&self, error: GpuError) -> GpuError {
+        match self.lost_reason() {
+            Some(why) => GpuError::DeviceLost(why),
+            None => error,
+        }
+    }
+}
+
+/// Natively wgpu lists every backend it tried, which helps; in a browser only one was asked.
+fn adapter_failure(error: wgpu::RequestAdapterError) -> String {
+    if cfg!(target_arch = "wasm32") {
+        "the browser offers WebGPU but returned no adapter; it may be switched off or blocklisted for this GPU".into()
+    } else {
+        error.to_string()
+    }
+}
+
+fn compile(
+    device: &wgpu::Device,
+    label: &str,
+    source: wgpu::ShaderModuleDescriptor<'_>,
+) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(source);
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
+/// For kernels assembled from several WGSL files (WGSL has no includes).
+fn compile_source(
+    device: &wgpu::Device,
+    label: &str,
+    source: &'static str,
+) -> wgpu::ComputePipeline {
+    compile(
+        device,
+        label,
+        wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        },
+    )
+}
+
+/// Indices of the rows a kernel flagged (non-zero entries).
+fn flagged_rows(flags: &[f32]) -> Vec<usize> {
+    flags
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f != 0.0)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn into_matrix(values: Vec<f32>, shape: (usize, usize)) -> Result<Array2<f32>, GpuError> {
+    Array2::from_shape_vec(shape, values).map_err(|e| GpuError::ReadBack(e.to_string()))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn describe_adapter(adapter: &wgpu::Adapter) -> AdapterSummary {
+    let info = adapter.get_info();
+    AdapterSummary {
+        backend: info.backend.to_string(),
+        vendor: format!("{:#06x}", info.vendor),
+        architecture: format!("{:?}", info.device_type),
+        description: format!("{} ({})", info.name, info.driver),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn describe_adapter(_adapter: &wgpu::Adapter) -> AdapterSummary {
+    // wgpu's get_info is empty in browsers; GPUAdapter.info has what the browser reveals.
+    let info = super::browser::adapter_info().await;
+    AdapterSummary {
+        backend: "WebGPU".into(),
+        vendor: info.vendor,
+        architecture: info.architecture,
+        description: info.description,
+    }
+}

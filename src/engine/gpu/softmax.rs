@@ -1,0 +1,211 @@
+//! Softmax attention on the GPU: scores, the stable row softmax and A·V.
+
+use ndarray::{Array2, ArrayView2};
+
+use super::*;
+use crate::attention::Mask;
+
+/// Softmax attention from the GPU: weights A (n_q×n_k) and outputs O = A·V.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuAttention {
+    pub weights: Array2<f32>,
+    pub output: Array2<f32>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SoftmaxParams {
+    rows: u32,
+    cols: u32,
+    causal: u32,
+    scale: f32,
+}
+
+impl GpuEngine {
+    /// Attention scores `S = Q·Kᵀ · scale` on the GPU; the twin of [`super::cpu::scores`].
+    pub async fn scores(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        scale: f32,
+    ) -> Result<Array2<f32>, GpuError> {
+        self.ensure_alive()?;
+        let (n_q, d) = q.dim();
+        let (n_k, d_k) = k.dim();
+        if d != d_k {
+            return Err(GpuError::Shape(format!(
+                "queries have {d} columns, keys have {d_k}"
+            )));
+        }
+        if n_q == 0 || n_k == 0 || d == 0 {
+            // WebGPU forbids empty bindings; the product is all zeros (or empty) anyway.
+            return Ok(Array2::zeros((n_q, n_k)));
+        }
+        self.fits("the score matrix", n_q * n_k)?;
+        self.fits("the queries", n_q * d)?;
+        self.fits("the keys", n_k * d)?;
+        let scores = self
+            .run(|gpu, encoder| {
+                let buffer = gpu.scores_pass(encoder, q, k, scale)?;
+                Ok(vec![(buffer, n_q * n_k)])
+            })
+            .await?;
+        into_matrix(scores.into_iter().next().unwrap_or_default(), (n_q, n_k))
+    }
+
+    /// Softmax attention `A = softmax(s·Q·Kᵀ + mask)`, `O = A·V`, in one submission.
+    pub async fn softmax_attention(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<GpuAttention, GpuError> {
+        self.ensure_alive()?;
+        let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
+        if d != d_k || n_k != n_v {
+            return Err(GpuError::Shape(format!(
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}"
+            )));
+        }
+        if n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
+            // WebGPU forbids empty bindings; the CPU answers these trivial cases exactly.
+            let exact = crate::attention::softmax_attention(
+                q.mapv(f64::from).view(),
+                k.mapv(f64::from).view(),
+                v.mapv(f64::from).view(),
+                f64::from(scale),
+                mask,
+            );
+            return Ok(GpuAttention {
+                weights: exact.weights.mapv(|x| x as f32),
+                output: exact.output.mapv(|x| x as f32),
+            });
+        }
+        for (what, len) in [
+            ("the attention map", n_q * n_k),
+            ("the queries", n_q * d),
+            ("the keys", n_k * d),
+            ("the values", n_k * d_v),
+            ("the outputs", n_q * d_v),
+        ] {
+            self.fits(what, len)?;
+        }
+        let rows = n_q as u32;
+        let grid_x = rows.min(self.device.limits().max_compute_workgroups_per_dimension);
+        let grid_y = rows.div_ceil(grid_x);
+        let mut results = self
+            .run(|gpu, encoder| {
+                let weights = gpu.scores_pass(encoder, q, k, 1.0)?;
+                let params = SoftmaxParams {
+                    rows,
+                    cols: n_k as u32,
+                    causal: u32::from(mask == Mask::Causal),
+                    scale,
+                };
+                let params = gpu.uniform("softmax params", &params);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.softmax_rows,
+                    &[&params, &weights],
+                    (grid_x, grid_y),
+                );
+
+                let output = gpu.weighted_values(encoder, &weights, v, n_q);
+                Ok(vec![(weights, n_q * n_k), (output, n_q * d_v)])
+            })
+            .await?;
+        let output = into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))?;
+        let weights = into_matrix(results.pop().unwrap_or_default(), (n_q, n_k))?;
+        Ok(GpuAttention { weights, output })
+    }
+
+    /// Record `S = Q·Kᵀ·scale` into a new storage buffer.
+    pub(super) fn scores_pass(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        scale: f32,
+    ) -> Result<wgpu::Buffer, GpuError> {
+        let queries = self.upload_matrix("queries", q);
+        let keys = self.upload_matrix("keys", k);
+        self.product_with_transpose(
+            encoder,
+            &queries,
+            &keys,
+            (q.nrows(), k.nrows(), q.ncols()),
+            scale,
+        )
+    }
+
+    /// `A·Bᵀ·scale` for row-major A (n×d) and B (m×d) already on the GPU.
+    pub(super) fn product_with_transpose(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        a: &wgpu::Buffer,
+        b: &wgpu::Buffer,
+        (n, m, d): (usize, usize, usize),
+        scale: f32,
+    ) -> Result<wgpu::Buffer, GpuError> {
+        let groups = (
+            (m as u32).div_ceil(SCORES_TILE),
+            (n as u32).div_ceil(SCORES_TILE),
+        );
+        let most = self.device.limits().max_compute_workgroups_per_dimension;
+        if groups.0.max(groups.1) > most {
+            return Err(GpuError::TooLarge(format!(
+                "{n}×{m} needs more workgroups than the device allows ({most})"
+            )));
+        }
+        let dims = ScoreDims {
+            n_q: n as u32,
+            n_k: m as u32,
+            d: d as u32,
+            scale,
+        };
+        let dims = self.uniform("score dims", &dims);
+        let product = self.output_buffer("scores", n * m);
+        self.dispatch(
+            encoder,
+            &self.kernels.scores,
+            &[&dims, a, b, &product],
+            groups,
+        );
+        Ok(product)
+    }
+
+    /// Record `O = A·V` for weights A (n_q×n_k, on the GPU) and values V.
+    pub(super) fn weighted_values(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        weights: &wgpu::Buffer,
+        v: ArrayView2<'_, f32>,
+        n_q: usize,
+    ) -> wgpu::Buffer {
+        let (n_k, d_v) = v.dim();
+        let values = self.upload_matrix("values", v);
+        let output = self.output_buffer("outputs", n_q * d_v);
+        let dims = self.uniform(
+            "matmul dims",
+            &MatmulDims {
+                n: n_q as u32,
+                k: n_k as u32,
+                m: d_v as u32,
+                pad: 0,
+            },
+        );
+        let groups = (
+            (d_v as u32).div_ceil(SCORES_TILE),
+            (n_q as u32).div_ceil(SCORES_TILE),
+        );
+        self.dispatch(
+            encoder,
+            &self.kernels.matmul,
+            &[&dims, weights, &values, &output],
+            groups,
+        );
+        output
+    }
+}
