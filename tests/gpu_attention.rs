@@ -252,3 +252,52 @@ fn a_kernel_the_driver_rejects_is_an_error_not_a_panic() {
         .is_ok()
     );
 }
+
+#[test]
+fn buffers_are_reused_across_runs_without_mixing_results() {
+    use kernelscope::engine::gpu::GpuMap;
+    let engine = gpu();
+    let big = inputs(61, 90, 16, 8, 1.0);
+    let small = inputs(62, 7, 16, 8, 1.0);
+    let map = GpuMap::from_spec(&kernelscope::kernels::MapSpec::EluPlusOne, 16).expect("elu");
+    // Big, small (reusing the big run's larger buffers), big again: each must match the CPU.
+    for x in [&big, &small, &big, &small] {
+        let on_gpu = pollster::block_on(engine.softmax_attention(
+            x.q.view(),
+            x.k.view(),
+            x.v.view(),
+            x.scale,
+            Mask::Causal,
+        ))
+        .expect("softmax");
+        let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+        let on_cpu = softmax_attention(
+            f64s(&x.q).view(),
+            f64s(&x.k).view(),
+            f64s(&x.v).view(),
+            f64::from(x.scale),
+            Mask::Causal,
+        );
+        assert_agrees("reused softmax weights", &on_gpu.weights, &on_cpu.weights);
+        assert!(
+            engine.pooled_buffers() > 0,
+            "a finished run leaves its buffers for the next"
+        );
+        let linear = pollster::block_on(engine.linear_attention(
+            x.q.view(),
+            x.k.view(),
+            x.v.view(),
+            &map,
+            x.scale,
+            Mask::Causal,
+        ))
+        .expect("linear");
+        let cpu_linear =
+            gpu_cases::cpu_linear(x, &kernelscope::kernels::MapSpec::EluPlusOne, Mask::Causal);
+        assert_agrees(
+            "reused linear weights",
+            &linear.weights,
+            &cpu_linear.weights,
+        );
+    }
+}

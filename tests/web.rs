@@ -237,3 +237,27 @@ async fn a_kernel_the_browser_rejects_is_an_error_not_a_panic() {
         Ok(())
     );
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_buffers_are_reused_without_mixing_results() {
+    use kernelscope::attention::{Mask, softmax_attention};
+    let engine = gpu().await;
+    let big = gpu_cases::inputs(61, 90, 16, 8, 1.0);
+    let small = gpu_cases::inputs(62, 7, 16, 8, 1.0);
+    for x in [&big, &small, &big] {
+        let on_gpu = engine
+            .softmax_attention(x.q.view(), x.k.view(), x.v.view(), x.scale, Mask::Causal)
+            .await
+            .expect("softmax");
+        let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+        let on_cpu = softmax_attention(
+            f64s(&x.q).view(),
+            f64s(&x.k).view(),
+            f64s(&x.v).view(),
+            f64::from(x.scale),
+            Mask::Causal,
+        );
+        gpu_cases::assert_agrees("reused softmax weights", &on_gpu.weights, &on_cpu.weights);
+        assert!(engine.pooled_buffers() > 0);
+    }
+}

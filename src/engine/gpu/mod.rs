@@ -96,6 +96,18 @@ struct MatmulDims {
     pad: u32,
 }
 
+/// Buffers kept from one run for the next, so typing does not allocate GPU memory on every
+/// keystroke. An operation asks for its buffers in the same order every time, so slot i of
+/// the last run is offered to the i-th request of the next; it is reused when its usage
+/// matches and it is large enough. A run that starts while another is in flight finds the
+/// pool empty and allocates afresh, so no buffer is ever shared by two runs.
+#[derive(Default)]
+struct BufferPool {
+    spare: Vec<wgpu::Buffer>,
+    /// The run being recorded: the spares it took, and the buffers it has used so far.
+    recording: Option<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>)>,
+}
+
 /// A WebGPU device with the attention kernels compiled once, reused for every update.
 /// Cloning is cheap: wgpu handles are reference-counted.
 #[derive(Clone)]
@@ -104,6 +116,7 @@ pub struct GpuEngine {
     queue: wgpu::Queue,
     kernels: Arc<Kernels>,
     lost: Arc<Mutex<Option<String>>>,
+    pool: Arc<Mutex<BufferPool>>,
     adapter: AdapterSummary,
 }
 
@@ -263,6 +276,7 @@ impl GpuEngine {
             queue,
             kernels: Arc::new(kernels),
             lost,
+            pool: Arc::default(),
             adapter: summary,
         })
     }
@@ -285,6 +299,11 @@ impl GpuEngine {
             Some(error) => Err(GpuError::Validation(error.to_string())),
             None => Ok(()),
         }
+    }
+
+    /// How many buffers wait in the pool for the next run (for diagnostics and tests).
+    pub fn pooled_buffers(&self) -> usize {
+        self.pool.lock().map(|p| p.spare.len()).unwrap_or(0)
     }
 
     /// What runs the kernels, for display.
@@ -343,6 +362,10 @@ impl GpuEngine {
     ) -> Result<Vec<Vec<f32>>, GpuError> {
         let oom_scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation_scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        if let Ok(mut pool) = self.pool.lock() {
+            let spare = std::mem::take(&mut pool.spare);
+            pool.recording = Some((spare, Vec::new()));
+        }
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -353,24 +376,29 @@ impl GpuEngine {
         if let Ok(outputs) = &recorded {
             for (buffer, len) in outputs {
                 let bytes = (*len as u64) * 4;
-                let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("readback"),
-                    size: bytes,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
+                let readback = self.buffer(
+                    "readback",
+                    bytes,
+                    wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                );
                 encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
-                staging.push(readback);
+                staging.push((readback, *len));
             }
             self.queue.submit([encoder.finish()]);
         }
+        let used = self
+            .pool
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.recording.take())
+            .map(|(_, used)| used);
         let validation = validation_scope.pop();
         let oom = oom_scope.pop();
         recorded?;
         let mut values = Vec::with_capacity(staging.len());
         let mut failure = None;
-        for buffer in &staging {
-            match self.read_back(buffer).await {
+        for (buffer, len) in &staging {
+            match self.read_back(buffer, *len).await {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     failure = Some(e);
@@ -386,8 +414,41 @@ impl GpuEngine {
         }
         match failure {
             Some(error) => Err(error),
-            None => Ok(values),
+            None => {
+                // Only a run that finished cleanly hands its buffers on.
+                if let (Some(used), Ok(mut pool)) = (used, self.pool.lock())
+                    && pool.spare.is_empty()
+                {
+                    pool.spare = used;
+                }
+                Ok(values)
+            }
         }
+    }
+
+    /// A buffer of at least `size` bytes: a spare from the last run when one fits this slot.
+    fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        let size = size.max(4);
+        let mut pool = self.pool.lock().ok();
+        if let Some((spare, used)) = pool.as_mut().and_then(|p| p.recording.as_mut()) {
+            let reused = spare
+                .get(used.len())
+                .filter(|b| b.usage() == usage && b.size() >= size)
+                .cloned();
+            let buffer = reused.unwrap_or_else(|| self.new_buffer(label, size, usage));
+            used.push(buffer.clone());
+            return buffer;
+        }
+        self.new_buffer(label, size, usage)
+    }
+
+    fn new_buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage,
+            mapped_at_creation: false,
+        })
     }
 
     fn dispatch(
@@ -420,23 +481,21 @@ impl GpuEngine {
     }
 
     fn output_buffer(&self, label: &str, len: usize) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: (len as u64) * 4,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        })
+        self.buffer(
+            label,
+            (len as u64) * 4,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        )
     }
 
     /// A buffer holding `bytes`. Written through the queue rather than mapped at creation:
     /// mapping panics inside wgpu when the device is already gone, a queue write just fails.
     fn upload(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: bytes.len() as u64,
-            usage: usage | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let buffer = self.buffer(
+            label,
+            bytes.len() as u64,
+            usage | wgpu::BufferUsages::COPY_DST,
+        );
         self.queue.write_buffer(&buffer, 0, bytes);
         buffer
     }
@@ -461,9 +520,11 @@ impl GpuEngine {
     }
 
     /// Map a MAP_READ buffer and copy its f32s out, without blocking the browser's thread.
-    async fn read_back(&self, buffer: &wgpu::Buffer) -> Result<Vec<f32>, GpuError> {
+    async fn read_back(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>, GpuError> {
+        // Only the first `len` values: a reused buffer may be larger than this run needs.
+        let bytes = (len as u64) * 4;
         let (sender, receiver) = futures_channel::oneshot::channel();
-        buffer.map_async(wgpu::MapMode::Read, .., move |result| {
+        buffer.map_async(wgpu::MapMode::Read, ..bytes, move |result| {
             // The receiver only disappears if the caller was dropped; nothing to report then.
             let _ = sender.send(result);
         });
@@ -478,7 +539,7 @@ impl GpuEngine {
         mapped.map_err(|e| self.lost_or(GpuError::ReadBack(e.to_string())))?;
         let values = {
             let view = buffer
-                .get_mapped_range(..)
+                .get_mapped_range(..bytes)
                 .map_err(|e| GpuError::ReadBack(e.to_string()))?;
             bytemuck::cast_slice::<u8, f32>(&view).to_vec()
         };
