@@ -8,7 +8,7 @@
 use ndarray::{Array1, Array2, Array3, ArrayView1, Axis, s};
 
 use super::weights::{ModelError, Weights};
-use crate::attention::{Mask, linear_attention, softmax_attention};
+use crate::attention::{Mask, linear_attention};
 use crate::kernels::{FeatureMap, MapContext, Role};
 
 /// One layer's attention, per head: Q, K, V are heads×n×head_dim, attention heads×n×n.
@@ -96,35 +96,44 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
         let mut context = Array2::<f32>::zeros((n, c.hidden));
         for h in 0..heads {
             let (q, k, v) = (
-                queries.slice(s![h, .., ..]).mapv(f64::from),
-                keys.slice(s![h, .., ..]).mapv(f64::from),
-                values.slice(s![h, .., ..]).mapv(f64::from),
+                queries.slice(s![h, .., ..]),
+                keys.slice(s![h, .., ..]),
+                values.slice(s![h, .., ..]),
             );
-            let result = match swapped {
-                None => softmax_attention(
-                    q.view(),
-                    k.view(),
-                    v.view(),
-                    f64::from(scale),
-                    Mask::Bidirectional,
-                ),
+            let (weights, output) = match swapped {
+                // The model's own softmax runs in f32: it is the model, not the reference engine.
+                None => {
+                    let mut a = q.dot(&k.t());
+                    for mut row in a.rows_mut() {
+                        let max = row.fold(f32::NEG_INFINITY, |m, &x| m.max(x * scale));
+                        row.mapv_inplace(|x| (x * scale - max).exp());
+                        let sum = row.sum();
+                        row /= sum;
+                    }
+                    let o = a.dot(&v);
+                    (a, o)
+                }
                 Some(s) => {
                     let ctx = |role| MapContext {
                         role,
                         scale: f64::from(scale),
                         seq_len: n,
                     };
-                    let phi_q = s.map.apply(q.view(), &ctx(Role::Query));
-                    let phi_k = s.map.apply(k.view(), &ctx(Role::Key));
-                    linear_attention(&phi_q, &phi_k, v.view(), Mask::Bidirectional)
+                    let phi_q = s.map.apply(q.mapv(f64::from).view(), &ctx(Role::Query));
+                    let phi_k = s.map.apply(k.mapv(f64::from).view(), &ctx(Role::Key));
+                    let r = linear_attention(
+                        &phi_q,
+                        &phi_k,
+                        v.mapv(f64::from).view(),
+                        Mask::Bidirectional,
+                    );
+                    (r.weights.mapv(|a| a as f32), r.output.mapv(|o| o as f32))
                 }
             };
-            attention
-                .slice_mut(s![h, .., ..])
-                .assign(&result.weights.mapv(|a| a as f32));
+            attention.slice_mut(s![h, .., ..]).assign(&weights);
             context
                 .slice_mut(s![.., h * head_dim..(h + 1) * head_dim])
-                .assign(&result.output.mapv(|o| o as f32));
+                .assign(&output);
         }
 
         // Output projection, residual, LayerNorm.

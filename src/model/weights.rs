@@ -3,7 +3,8 @@
 //! A matrix is stored one of three ways, and dequantised here once, at load:
 //! - `NAME` as F32;
 //! - `NAME.q8` (I8, rows×cols) and `NAME.scale` (F32 per row): `w = q · scale`;
-//! - `NAME.q4` (U8, two 4-bit values a byte, low nibble first) with `NAME.scale` and `NAME.min`
+//! - `NAME.qB` for B from 2 to 7 (U8, rows×⌈cols·B/8⌉: each row's B-bit values packed least
+//!   significant bit first, so 4 bits puts the low nibble first) with `NAME.scale` and `NAME.min`
 //!   (F16, one per group of `group` columns): `w = q · scale + min`.
 //!
 //! The file's metadata gives `heads`, `group` and `eps`; every other size comes from the
@@ -87,6 +88,9 @@ pub enum ModelError {
     TooLong { tokens: usize, positions: usize },
 }
 
+/// The bit widths a grouped matrix may use (8 bits is stored per row, as `.q8`).
+const GROUPED_BITS: [usize; 6] = [2, 3, 4, 5, 6, 7];
+
 struct File<'a> {
     tensors: SafeTensors<'a>,
     group: usize,
@@ -138,22 +142,28 @@ impl File<'_> {
                 .map(|(i, &q)| f32::from(q as i8) * scale[i / cols])
                 .collect()
         } else {
-            let (shape, data) = self.raw(&format!("{name}.q4"), Dtype::U8, 2)?;
-            if !cols.is_multiple_of(self.group) || !cols.is_multiple_of(2) {
+            let (bits, packed) = self.grouped_name(name)?;
+            let (shape, data) = self.raw(&packed, Dtype::U8, 2)?;
+            if !cols.is_multiple_of(self.group) {
                 return Err(ModelError::Metadata(format!(
                     "group {} does not divide {cols} columns of {name}",
                     self.group
                 )));
             }
-            expect_shape(name, &shape, &[rows, cols / 2])?;
+            let row_bytes = (cols * bits).div_ceil(8);
+            expect_shape(name, &shape, &[rows, row_bytes])?;
             let groups = cols / self.group;
             let scale = self.halves(&format!("{name}.scale"), rows, groups)?;
             let min = self.halves(&format!("{name}.min"), rows, groups)?;
+            let mask = (1u16 << bits) - 1;
             let mut values = Vec::with_capacity(rows * cols);
-            for (i, &byte) in data.iter().enumerate() {
-                for (half_index, q) in [byte & 0x0F, byte >> 4].into_iter().enumerate() {
-                    let at = 2 * i + half_index;
-                    let (row, col) = (at / cols, at % cols);
+            for (row, bytes) in data.chunks_exact(row_bytes).enumerate() {
+                for col in 0..cols {
+                    // Values are packed least significant bit first, so a value spans two bytes at most.
+                    let bit = col * bits;
+                    let low = u16::from(bytes[bit / 8]);
+                    let high = bytes.get(bit / 8 + 1).map_or(0, |&b| u16::from(b));
+                    let q = ((low | high << 8) >> (bit % 8)) & mask;
                     let g = row * groups + col / self.group;
                     values.push(f32::from(q) * scale[g] + min[g]);
                 }
@@ -161,6 +171,15 @@ impl File<'_> {
             values
         };
         Array2::from_shape_vec((rows, cols), values).map_err(|e| ModelError::Format(e.to_string()))
+    }
+
+    /// The packed tensor of a grouped matrix, `NAME.qB` for B from 2 to 7 bits.
+    fn grouped_name(&self, name: &str) -> Result<(usize, String), ModelError> {
+        GROUPED_BITS
+            .iter()
+            .map(|&bits| (bits, format!("{name}.q{bits}")))
+            .find(|(_, packed)| self.has(packed))
+            .ok_or_else(|| ModelError::Missing(name.to_string()))
     }
 
     fn halves(&self, name: &str, rows: usize, cols: usize) -> Result<Vec<f32>, ModelError> {
@@ -174,7 +193,11 @@ impl File<'_> {
 
     /// The first dimension of a matrix in whichever encoding it is stored.
     fn rows_of(&self, name: &str) -> Result<usize, ModelError> {
-        for candidate in [name.to_string(), format!("{name}.q8"), format!("{name}.q4")] {
+        let grouped = self.grouped_name(name).map(|(_, packed)| packed);
+        for candidate in [name.to_string(), format!("{name}.q8")]
+            .into_iter()
+            .chain(grouped)
+        {
             if let Ok(view) = self.tensors.tensor(&candidate) {
                 return view
                     .shape()

@@ -15,7 +15,6 @@ import itertools
 
 import numpy as np
 import convert as C
-from tradeoffs import SENTENCES
 
 THRESHOLD = 0.4
 DETS = ["the", "a", "this", "that", "every"]
@@ -29,7 +28,7 @@ def main():
     layers, heads = 3, C.HEADS
     scores = {name: np.zeros((layers, heads)) for name in ("previous", "next", "cls", "sep", "det_noun")}
     counts = {name: 0 for name in scores}
-    for sentence in SENTENCES:
+    for sentence in C.SENTENCES:
         ids = tok.encode(sentence).ids
         n = len(ids)
         for l, a in enumerate(C.forward(w, ids, layers)["attention"]):
@@ -54,7 +53,7 @@ def main():
         scores[name] /= max(counts[name], 1)
     labels = {"previous": "previous token", "next": "next token", "cls": "[CLS] sink", "sep": "[SEP] sink", "det_noun": "determiner → noun"}
     lines = [
-        f"Written by `python tools/model/head_roles.py`: {len(SENTENCES)} sentences and {phrases} generated",
+        f"Written by `python tools/model/head_roles.py`: {len(C.SENTENCES)} sentences and {phrases} generated",
         f"determiner–adjective–noun phrases, fp32 original. A role is listed where its score is at least {THRESHOLD}.",
         "",
         "| head | previous | next | [CLS] | [SEP] | det → noun | roles |",

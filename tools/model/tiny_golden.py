@@ -1,6 +1,6 @@
 """A tiny random BERT in kernelscope's model format, and its float64 forward pass, for
 tests/model.rs: the Rust loader and forward pass are checked on weights made here, in every
-storage encoding (f32, 8-bit rows, 4-bit groups), independently of the shipped model.
+storage encoding (f32, 8-bit rows, 3-, 4- and 5-bit groups), independently of the shipped model.
 
     python tools/model/tiny_golden.py [--out FOLDER]
 """
@@ -41,20 +41,16 @@ def main():
             original[p + norm + ".weight"] = 1 + f32(HIDDEN, s=0.1)
             original[p + norm + ".bias"] = f32(HIDDEN, s=0.1)
     shipped, dequantised = {}, {}
-    # Every encoding appears: 4-bit embeddings and value/output/FFN, 8-bit positions and Q/K, f32 token types.
+    # Every encoding appears: 5-bit embeddings, 3-bit FFN output, 4-bit value/output/FFN input,
+    # 8-bit positions and Q/K, f32 token types.
+    bits = {"embeddings.word_embeddings.weight": 5, "embeddings.position_embeddings.weight": 8,
+            "attention.self.query.weight": 8, "attention.self.key.weight": 8, "attention.self.value.weight": 4,
+            "attention.output.dense.weight": 4, "intermediate.dense.weight": 4, "output.dense.weight": 3}
     for name, value in original.items():
         suffix = name.split("encoder.layer.")[-1].split(".", 1)[-1] if name.startswith("encoder.") else name
-        if name in ("embeddings.word_embeddings.weight",) or suffix in C.QUANTISED_4:
-            t = C.quantise_groups_4bit(value)
-            for key, part in t.items():
-                shipped[f"{name}.{key}"] = part
-            dequantised[name] = C.dequantise_4bit(t)
-        elif name == "embeddings.position_embeddings.weight" or suffix in C.QUANTISED_8:
-            t = C.quantise_rows_8bit(value)
-            shipped[name + ".q8"], shipped[name + ".scale"] = t["q8"], t["scale"]
-            dequantised[name] = C.dequantise_8bit(t)
-        else:
-            shipped[name] = dequantised[name] = value
+        encoded, dequantised[name] = C.quantise(value, bits.get(suffix, 32))
+        for key, part in encoded.items():
+            shipped[f"{name}.{key}" if key else name] = part
     out.mkdir(parents=True, exist_ok=True)
     save_file(shipped, str(out / "tiny-model.safetensors"), metadata=C.file_metadata(HEADS))
     cases = []

