@@ -84,7 +84,7 @@ fn assert_same_as_reference(vocab: &str, lines: &[(&String, &Vec<u32>, &Vec<usiz
     let tokenizer = Tokenizer::from_vocab_txt(vocab).expect("vocab");
     let mut failures = Vec::new();
     for (n, &(text, want_ids, want_offsets)) in lines.iter().enumerate() {
-        let tokens = tokenizer.tokenize(&text);
+        let tokens = tokenizer.tokenize(text);
         let ids: Vec<u32> = tokens.iter().map(|t| t.id).collect();
         // Byte spans to character offsets, as the reference reports them.
         let char_at = |byte: usize| text[..byte].chars().count();
