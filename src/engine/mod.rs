@@ -9,6 +9,7 @@ pub mod browser;
 pub mod cpu;
 pub mod demo;
 pub mod gpu;
+pub mod report;
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
