@@ -1,14 +1,29 @@
 //! The Leptos UI: it reads the URL state, asks the engine, and draws. It does no math.
+//!
+//! Data flows one way: state (URL) → tokens → the model's trace (once per text) → one head's
+//! report (per control change) → views.
 
 mod backend;
+mod controls;
+mod load;
+mod plot;
 mod scores;
+mod text;
 mod url;
+mod views;
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::engine::report::{self, Report, Request};
 use crate::engine::{Engine, GpuError};
-use crate::state::{AppState, Notice};
+use crate::model::forward::{Trace, forward};
+use crate::model::tokenizer::Token;
+use crate::state::{AppState, Notice, View};
+
+pub use load::Model;
 
 /// Mount the app on `<body>`; the entry point of the wasm binary.
 pub fn start() {
@@ -41,19 +56,200 @@ fn install_panic_notice() {
     }));
 }
 
+/// A value shared by pointer; equal only to itself, so a memo downstream reruns exactly when
+/// it was recomputed.
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The tokens of the current text, and how many did not fit the model.
+#[derive(Clone, PartialEq)]
+pub struct Tokens {
+    pub tokens: Arc<Vec<Token>>,
+    pub truncated: usize,
+}
+
+impl Tokens {
+    /// What each token shows on an axis.
+    pub fn labels(&self) -> Vec<String> {
+        self.tokens.iter().map(|t| t.piece.clone()).collect()
+    }
+}
+
+/// What every view reads: the report for the chosen head, and what it was computed from.
+#[derive(Clone, PartialEq)]
+pub struct Analysis {
+    pub report: Shared<Report>,
+    pub trace: Shared<Trace>,
+    pub tokens: Tokens,
+    /// Token indices shown in the maps ([CLS] and [SEP] can be hidden).
+    pub kept: Arc<Vec<usize>>,
+}
+
 #[component]
 fn App() -> impl IntoView {
     let (initial, notices) = AppState::from_query(&url::current_query());
+    let embed = initial.embed;
+    let draft = RwSignal::new(initial.text.clone());
     let state = RwSignal::new(initial);
     let notices = RwSignal::new(notices);
+    let hovered = RwSignal::new(None::<usize>);
 
     // Keep the URL in step with the state, so the address bar is always a shareable link.
     Effect::new(move |_| url::replace_query(&state.with(AppState::to_query)));
 
-    // The engine lives in a local signal: wgpu handles are not Send in the browser.
+    let engine = start_engine(state);
+    let model = LocalResource::new(load::load);
+    let model_ready = Memo::new(move |_| match model.get() {
+        Some(Ok(m)) => Some(Shared(m)),
+        _ => None,
+    });
+
+    let tokens = Memo::new(move |_| {
+        let model = model_ready.get()?;
+        let encoding = state.with(|s| {
+            model
+                .tokenizer
+                .encode(&s.text, model.weights.config.positions)
+        });
+        Some(Tokens {
+            tokens: Arc::new(encoding.tokens),
+            truncated: encoding.truncated,
+        })
+    });
+    // The forward pass runs once per text; every other control reuses its Q, K and V.
+    let trace = Memo::new(move |_| {
+        let model = model_ready.get()?;
+        let tokens = tokens.get()?;
+        let ids: Vec<u32> = tokens.tokens.iter().map(|t| t.id).collect();
+        Some(
+            forward(&model.weights, &ids, None)
+                .map(|t| Shared(Arc::new(t)))
+                .map_err(|e| e.to_string()),
+        )
+    });
+    let analysis = Memo::new(move |_| -> Option<Result<Analysis, String>> {
+        let trace = match trace.get()? {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let tokens = tokens.get()?;
+        let s = state.get();
+        let n = tokens.tokens.len();
+        let kept: Vec<usize> = if s.specials || n <= 2 {
+            (0..n).collect()
+        } else {
+            (1..n - 1).collect()
+        };
+        let Some([q, k, v]) = report::head(&trace, s.layer, s.head) else {
+            return Some(Err(format!(
+                "the model has no layer {} head {}",
+                s.layer, s.head
+            )));
+        };
+        let request = Request {
+            mask: report::mask(s.causal),
+            temperature: s.temperature,
+            maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
+            spectra: s.view == View::Errors,
+        };
+        Some(
+            report::analyze(q.view(), k.view(), v.view(), &request)
+                .map(|r| Analysis {
+                    report: Shared(Arc::new(r)),
+                    trace: trace.clone(),
+                    tokens,
+                    kept: Arc::new(kept),
+                })
+                .map_err(|e| format!("the math refused this head: {e}")),
+        )
+    });
+
+    let status = move || {
+        match model.get() {
+        None => view! { <p class="pending" data-testid="model-status">"Loading the model (11 MB)…"</p> }.into_any(),
+        Some(Err(e)) => view! {
+            <p class="error" role="alert" data-testid="model-status">
+                {format!("The model could not be loaded, so nothing can be drawn: {e}. Your text is kept; reload to try again.")}
+            </p>
+        }
+        .into_any(),
+        Some(Ok(_)) => ().into_any(),
+    }
+    };
+
+    let body = move || match analysis.get() {
+        None => ().into_any(),
+        Some(Err(e)) => {
+            view! { <p class="error" role="alert" data-testid="analysis-error">{e}</p> }.into_any()
+        }
+        Some(Ok(a)) => {
+            view! { <views::ActiveView analysis=a state=state hovered=hovered model=model_ready /> }
+                .into_any()
+        }
+    };
+
+    if embed {
+        return view! {
+            <main class="embed" data-testid="embed">
+                {status}
+                {body}
+                <p class="embed-credit">
+                    <a href=move || format!("./?{}", state.with(|s| AppState { embed: false, ..s.clone() }.to_query()))
+                        target="_blank" rel="noopener">"Open in kernelscope"</a>
+                </p>
+            </main>
+        }
+        .into_any();
+    }
+
+    view! {
+        <header class="masthead">
+            <h1>"kernelscope"</h1>
+            <p class="tagline">"Why linear attention struggles to match softmax attention — on the real heads of a real model, for the text you type."</p>
+        </header>
+        <NoticeList notices=notices />
+        {status}
+        <div class="workspace">
+            <aside class="sidebar">
+                <text::TextPanel state=state draft=draft tokens=tokens hovered=hovered />
+                <controls::Controls state=state />
+                <backend::BackendPanel engine=engine state=state />
+                <scores::ScoresPanel engine=engine />
+                <About />
+            </aside>
+            <main class="views">
+                <views::ViewTabs state=state />
+                {body}
+            </main>
+        </div>
+    }
+    .into_any()
+}
+
+/// The engine lives in a local signal: wgpu handles are not Send in the browser.
+fn start_engine(state: RwSignal<AppState>) -> RwSignal<Option<Engine>, LocalStorage> {
     let engine: RwSignal<Option<Engine>, LocalStorage> = RwSignal::new_local(None);
+    let backend = Memo::new(move |_| state.with(|s| s.backend));
     Effect::new(move |_| {
-        let choice = state.with(|s| s.backend);
+        let choice = backend.get();
         engine.set(None);
         spawn_local(async move {
             let started = Engine::start(choice, move |why| {
@@ -68,23 +264,12 @@ fn App() -> impl IntoView {
             })
             .await;
             // A newer choice may have been made while this one started.
-            if state.with_untracked(|s| s.backend) == choice {
+            if backend.get_untracked() == choice {
                 engine.set(Some(started));
             }
         });
     });
-
-    view! {
-        <header class="masthead">
-            <h1>"kernelscope"</h1>
-            <p class="tagline">"Why linear attention struggles to match softmax attention."</p>
-        </header>
-        <NoticeList notices=notices />
-        <main class="panels">
-            <backend::BackendPanel engine=engine state=state />
-            <scores::ScoresPanel engine=engine />
-        </main>
-    }
+    engine
 }
 
 /// Values from the URL that were ignored, shown once, dismissable.
@@ -103,5 +288,23 @@ fn NoticeList(notices: RwSignal<Vec<Notice>>) -> impl IntoView {
                 <button on:click=move |_| notices.set(Vec::new())>"Dismiss"</button>
             </aside>
         </Show>
+    }
+}
+
+/// Where the model comes from, and its licence.
+#[component]
+fn About() -> impl IntoView {
+    view! {
+        <details class="panel about" data-testid="about">
+            <summary>"About"</summary>
+            <p>
+                "The model is the first 3 of the 6 layers of "
+                <strong>"all-MiniLM-L6-v2"</strong>
+                " by sentence-transformers (Apache-2.0; its LICENSE and NOTICE ship with this site), trimmed to a 25,916-piece vocabulary and quantised (query/key 8-bit, the rest 4-bit, embeddings 5-bit). Against the original, its attention maps differ by a mean |ΔA| of 0.0036 and keep the most-attended token for 96.1% of query rows."
+            </p>
+            <p>
+                "Everything runs in this page: the tokenizer, the model, the attention maths (on WebGPU or the CPU). Nothing is sent anywhere."
+            </p>
+        </details>
     }
 }

@@ -1,0 +1,60 @@
+//! Loading the embedded model: two files fetched from the site itself (relative URLs, so any
+//! sub-path works), then parsed and checked. Nothing comes from another host.
+
+use std::sync::Arc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::model::tokenizer::Tokenizer;
+use crate::model::weights::Weights;
+
+/// The model and its tokenizer, shared read-only by every view.
+pub struct Model {
+    pub weights: Weights,
+    pub tokenizer: Tokenizer,
+}
+
+pub const MODEL_FILE: &str = "model.safetensors";
+pub const VOCAB_FILE: &str = "vocab.txt";
+
+pub async fn load() -> Result<Arc<Model>, String> {
+    let (weights, vocab) = (fetch(MODEL_FILE).await?, fetch(VOCAB_FILE).await?);
+    let weights = Weights::from_safetensors(&weights).map_err(|e| e.to_string())?;
+    let vocab = String::from_utf8(vocab).map_err(|_| format!("{VOCAB_FILE} is not UTF-8"))?;
+    let tokenizer = Tokenizer::from_vocab_txt(&vocab).map_err(|e| e.to_string())?;
+    if tokenizer.vocab_size() != weights.config.vocab {
+        return Err(format!(
+            "the vocabulary has {} pieces but the model {} embeddings",
+            tokenizer.vocab_size(),
+            weights.config.vocab
+        ));
+    }
+    Ok(Arc::new(Model { weights, tokenizer }))
+}
+
+async fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("there is no window to fetch the model in")?;
+    let failed = |why: String| format!("could not load {url}: {why}");
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| failed(describe(&e)))?
+        .dyn_into::<web_sys::Response>()
+        .map_err(|_| failed("not an HTTP response".into()))?;
+    if !response.ok() {
+        return Err(failed(format!("HTTP {}", response.status())));
+    }
+    let body = response.array_buffer().map_err(|e| failed(describe(&e)))?;
+    let body = JsFuture::from(body)
+        .await
+        .map_err(|e| failed(describe(&e)))?;
+    Ok(js_sys::Uint8Array::new(&body).to_vec())
+}
+
+fn describe(error: &wasm_bindgen::JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the request failed".into())
+}

@@ -1,0 +1,107 @@
+//! The text input, its presets, and the token chips (each with the span of text it came from).
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::Tokens;
+use crate::state::{AppState, PRESETS};
+
+/// Typing waits this long for a pause before the model reruns.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+#[component]
+pub fn TextPanel(
+    state: RwSignal<AppState>,
+    draft: RwSignal<String>,
+    tokens: Memo<Option<Tokens>>,
+    hovered: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    let on_input = move |ev: leptos::ev::Event| {
+        draft.set(event_target_value(&ev));
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                let text = draft.get_untracked();
+                state.update(|s| s.text = text);
+            },
+            DEBOUNCE,
+        )
+        .ok();
+        pending.set_value(handle);
+    };
+    let presets = PRESETS
+        .iter()
+        .map(|&(name, text)| {
+            let pick = move |_| {
+                draft.set(text.to_string());
+                state.update(|s| s.text = text.to_string());
+            };
+            view! { <button class="preset" on:click=pick>{name}</button> }
+        })
+        .collect_view();
+
+    let chips = move || {
+        let Some(t) = tokens.get() else {
+            return ().into_any();
+        };
+        let text = state.with(|s| s.text.clone());
+        t.tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| {
+                // The span is shown as the original text, so what the model saw sits next to what was typed.
+                let source = text.get(token.span.clone()).unwrap_or("");
+                let title = if token.span.is_empty() {
+                    format!("token {i}: {} (added by the tokenizer)", token.piece)
+                } else {
+                    format!(
+                        "token {i}: {} ← “{source}” (bytes {}–{})",
+                        token.piece, token.span.start, token.span.end
+                    )
+                };
+                view! {
+                    <button class="chip" class:special=token.span.is_empty()
+                        class:hovered=move || hovered.get() == Some(i)
+                        title=title.clone() aria-label=title
+                        data-span=format!("{}-{}", token.span.start, token.span.end)
+                        on:mouseenter=move |_| hovered.set(Some(i))
+                        on:mouseleave=move |_| hovered.set(None)
+                        on:focus=move |_| hovered.set(Some(i))
+                        on:blur=move |_| hovered.set(None)>
+                        {token.piece.clone()}
+                    </button>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let summary = move || {
+        tokens.get().map(|t| {
+            let n = t.tokens.len();
+            if t.truncated > 0 {
+                format!(
+                    "{n} tokens; the last {} did not fit the model's {n} positions and are left out (your text is kept).",
+                    t.truncated
+                )
+            } else {
+                format!("{n} tokens, with [CLS] and [SEP].")
+            }
+        })
+    };
+
+    view! {
+        <section class="panel text" aria-labelledby="text-title">
+            <h2 id="text-title">"Text"</h2>
+            <div class="presets" role="group" aria-label="Example texts">{presets}</div>
+            <label class="visually-hidden" for="text-input">"Text to analyse"</label>
+            <textarea id="text-input" data-testid="text" rows="4" spellcheck="false"
+                prop:value=move || draft.get() on:input=on_input></textarea>
+            <p class="token-summary" data-testid="token-summary">{summary}</p>
+            <div class="chips" data-testid="tokens" role="list" aria-label="Tokens">{chips}</div>
+        </section>
+    }
+}

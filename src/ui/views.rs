@@ -1,0 +1,599 @@
+//! The five views, side by side in the page and linked by the hovered token. Each sits next to
+//! a short explanation with its formula.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use ndarray::Array2;
+
+use super::plot::{Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt};
+use super::{Analysis, Model, Shared};
+use crate::engine::report::{self, MapReport};
+use crate::kernels::MapSpec;
+use crate::state::{AppState, View};
+
+const SOFTMAX_FORMULA: &str = r#"<math display="block"><msub><mi>A</mi><mrow><mi>i</mi><mi>j</mi></mrow></msub><mo>=</mo><mfrac><mrow><mi>exp</mi><mo>(</mo><mi>s</mi><msub><mi>q</mi><mi>i</mi></msub><mo>·</mo><msub><mi>k</mi><mi>j</mi></msub><mo>)</mo></mrow><mrow><msub><mo>∑</mo><mi>l</mi></msub><mi>exp</mi><mo>(</mo><mi>s</mi><msub><mi>q</mi><mi>i</mi></msub><mo>·</mo><msub><mi>k</mi><mi>l</mi></msub><mo>)</mo></mrow></mfrac><mspace width="2em"/><msub><mover><mi>A</mi><mo>^</mo></mover><mrow><mi>i</mi><mi>j</mi></mrow></msub><mo>=</mo><mfrac><mrow><mi>φ</mi><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><mo>)</mo><mo>·</mo><mi>φ</mi><mo>(</mo><msub><mi>k</mi><mi>j</mi></msub><mo>)</mo></mrow><mrow><msub><mo>∑</mo><mi>l</mi></msub><mi>φ</mi><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><mo>)</mo><mo>·</mo><mi>φ</mi><mo>(</mo><msub><mi>k</mi><mi>l</mi></msub><mo>)</mo></mrow></mfrac></math>"#;
+const KERNEL_FORMULA: &str = r#"<math display="block"><mi>exp</mi><mo>(</mo><mi>s</mi><mi>q</mi><mo>·</mo><mi>k</mi><mo>)</mo><mo>≈</mo><mi>φ</mi><mo>(</mo><mi>q</mi><mo>)</mo><mo>·</mo><mi>φ</mi><mo>(</mo><mi>k</mi><mo>)</mo></math>"#;
+const ERROR_FORMULA: &str = r#"<math display="block"><mi>KL</mi><mo>(</mo><msub><mi>A</mi><mi>i</mi></msub><mo>‖</mo><msub><mover><mi>A</mi><mo>^</mo></mover><mi>i</mi></msub><mo>)</mo><mo>=</mo><msub><mo>∑</mo><mi>j</mi></msub><msub><mi>A</mi><mrow><mi>i</mi><mi>j</mi></mrow></msub><mi>ln</mi><mfrac><msub><mi>A</mi><mrow><mi>i</mi><mi>j</mi></mrow></msub><msub><mover><mi>A</mi><mo>^</mo></mover><mrow><mi>i</mi><mi>j</mi></mrow></msub></mfrac><mspace width="1.5em"/><mi>TV</mi><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><msub><mo>∑</mo><mi>j</mi></msub><mo>|</mo><msub><mi>A</mi><mrow><mi>i</mi><mi>j</mi></mrow></msub><mo>−</mo><msub><mover><mi>A</mi><mo>^</mo></mover><mrow><mi>i</mi><mi>j</mi></mrow></msub><mo>|</mo></math>"#;
+const SPREAD_FORMULA: &str = r#"<math display="block"><mfrac><mrow><mo>‖</mo><msup><mi>H</mi><mi>l</mi></msup><mo>−</mo><msup><mover><mi>H</mi><mo>^</mo></mover><mi>l</mi></msup><msub><mo>‖</mo><mi>F</mi></msub></mrow><mrow><mo>‖</mo><msup><mi>H</mi><mi>l</mi></msup><msub><mo>‖</mo><mi>F</mi></msub></mrow></mfrac></math>"#;
+const COST_FORMULA: &str = r#"<math display="block"><msub><mi>C</mi><mi>softmax</mi></msub><mo>≈</mo><mn>4</mn><msup><mi>N</mi><mn>2</mn></msup><mi>d</mi><mspace width="2em"/><msub><mi>C</mi><mi>linear</mi></msub><mo>≈</mo><mn>4</mn><mi>N</mi><mi>d</mi><mi>m</mi></math>"#;
+
+#[component]
+pub fn ViewTabs(state: RwSignal<AppState>) -> impl IntoView {
+    let tabs = View::ALL
+        .into_iter()
+        .map(|view| {
+            let selected = move || state.with(|s| s.view == view);
+            view! {
+                <button role="tab" class="tab" data-testid=format!("tab-{}", view.as_str())
+                    aria-selected=move || selected().to_string() class:selected=selected
+                    on:click=move |_| state.update(|s| s.view = view)>
+                    {view.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    view! { <nav class="tabs" role="tablist" aria-label="Views">{tabs}</nav> }
+}
+
+/// The view the state names.
+#[component]
+pub fn ActiveView(
+    analysis: Analysis,
+    state: RwSignal<AppState>,
+    hovered: RwSignal<Option<usize>>,
+    model: Memo<Option<Shared<Model>>>,
+) -> impl IntoView {
+    let view = state.with_untracked(|s| s.view);
+    let body = match view {
+        View::Maps => {
+            view! { <MapsView analysis=analysis hovered=hovered state=state model=model /> }
+                .into_any()
+        }
+        View::Kernel => {
+            view! { <KernelView analysis=analysis hovered=hovered state=state /> }.into_any()
+        }
+        View::Errors => view! { <ErrorsView analysis=analysis hovered=hovered /> }.into_any(),
+        View::Spread => {
+            view! { <SpreadView analysis=analysis state=state model=model /> }.into_any()
+        }
+        View::Cost => view! { <CostView analysis=analysis state=state /> }.into_any(),
+    };
+    view! {
+        <section class="view" role="tabpanel" data-testid=format!("view-{}", view.as_str())>
+            {body}
+        </section>
+    }
+}
+
+/// The labels and token indices of the shown rows and columns.
+fn axis(analysis: &Analysis) -> (Arc<Vec<String>>, Arc<Vec<usize>>) {
+    let labels = analysis.tokens.labels();
+    let kept = analysis.kept.clone();
+    let shown = kept
+        .iter()
+        .map(|&i| labels.get(i).cloned().unwrap_or_default())
+        .collect();
+    (Arc::new(shown), kept)
+}
+
+fn token_plot(
+    analysis: &Analysis,
+    title: String,
+    values: &Array2<f64>,
+    scale: ColourScale,
+    unit: &'static str,
+    testid: String,
+) -> MatrixPlot {
+    let (labels, kept) = axis(analysis);
+    MatrixPlot {
+        title,
+        values: Arc::new(report::keep(values, &kept)),
+        row_labels: labels.clone(),
+        col_labels: labels,
+        row_tokens: Some(kept.clone()),
+        col_tokens: Some(kept),
+        scale,
+        row_axis: "query token",
+        col_axis: "key token",
+        unit,
+        testid,
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    finite.iter().sum::<f64>() / finite.len().max(1) as f64
+}
+
+fn summary(m: &MapReport) -> String {
+    let infinite = m.rows.kl.iter().filter(|x| !x.is_finite()).count();
+    let mut s = format!(
+        "mean entropy {} nats · mean KL {}{} · mean TV {} · output error {} (relative)",
+        fmt(mean(&m.rows.entropy_linear)),
+        fmt(mean(&m.rows.kl)),
+        if infinite > 0 {
+            format!(" (+{infinite} rows ∞)")
+        } else {
+            String::new()
+        },
+        fmt(mean(&m.rows.tv)),
+        fmt(m.output.relative),
+    );
+    if !m.attention.degenerate_rows.is_empty() {
+        s.push_str(&format!(
+            " · {} rows had a vanishing normaliser and are shown uniform",
+            m.attention.degenerate_rows.len()
+        ));
+    }
+    s
+}
+
+fn map_slug(m: &MapReport) -> &'static str {
+    match m.spec {
+        MapSpec::Identity => "identity",
+        MapSpec::EluPlusOne => "elu",
+        MapSpec::Relu => "relu",
+        MapSpec::ReluSquared => "relu2",
+        MapSpec::Performer(_) => "performer",
+        MapSpec::Trig(_) => "trig",
+        MapSpec::CosFormer => "cosformer",
+        MapSpec::Taylor => "taylor",
+        MapSpec::Hedgehog => "hedgehog",
+    }
+}
+
+#[component]
+fn MapsView(
+    analysis: Analysis,
+    hovered: RwSignal<Option<usize>>,
+    state: RwSignal<AppState>,
+    model: Memo<Option<Shared<Model>>>,
+) -> impl IntoView {
+    let r = analysis.report.clone();
+    let top = r.largest_weight();
+    let scale = ColourScale::Sequential { lo: 0.0, hi: top };
+    let softmax = token_plot(
+        &analysis,
+        "softmax".into(),
+        &r.softmax.weights,
+        scale,
+        "weight",
+        "map-softmax".into(),
+    );
+    let maps = r
+        .maps
+        .iter()
+        .map(|m| {
+            let plot = token_plot(
+                &analysis,
+                m.name.clone(),
+                &m.attention.weights,
+                scale,
+                "weight",
+                format!("map-{}", map_slug(m)),
+            );
+            view! {
+                <div class="card">
+                    <Heatmap plot=plot hovered=hovered />
+                    <div class="formula" inner_html=m.formula></div>
+                    <p class="stats" data-testid=format!("stats-{}", map_slug(m))>{summary(m)}</p>
+                </div>
+            }
+        })
+        .collect_view();
+    let hidden_note = (analysis.kept.len() < analysis.tokens.tokens.len())
+        .then_some("[CLS] and [SEP] are hidden, so rows no longer sum to 1.");
+    view! {
+        <div class="explain-row">
+            <div class="formula" inner_html=SOFTMAX_FORMULA></div>
+            <p class="explain">
+                "Softmax weights (left) against each linear map, on one colour scale. Softmax is sharp: it puts most of a row's weight on a few keys. "
+                "Linear maps are diffuse: their weights spread over many keys (higher entropy), the “attention dilution” that costs linear attention its accuracy. "
+                {hidden_note}
+            </p>
+        </div>
+        <div class="cards">
+            <div class="card">
+                <Heatmap plot=softmax hovered=hovered />
+                <p class="stats" data-testid="stats-softmax">{format!("mean entropy {} nats", fmt(mean(&r.softmax_entropy)))}</p>
+            </div>
+            {maps}
+        </div>
+        <Overview analysis=analysis state=state model=model />
+    }
+}
+
+/// Every head of every kept layer at once: a thumbnail of its softmax map and, per chosen
+/// map, the mean total variation, so it shows where each map fails. Selecting one opens it.
+#[component]
+fn Overview(
+    analysis: Analysis,
+    state: RwSignal<AppState>,
+    model: Memo<Option<Shared<Model>>>,
+) -> impl IntoView {
+    let s = state.get_untracked();
+    let Some(heads) = model.get_untracked().map(|m| m.weights.config.heads) else {
+        return ().into_any();
+    };
+    let specs: Vec<MapSpec> = s.maps.iter().map(|&k| s.spec(k)).collect();
+    let trace = analysis.trace.clone();
+    let mut rows = Vec::new();
+    for layer in 0..trace.layers.len() {
+        let mut cells = Vec::new();
+        for head in 0..heads {
+            let Some([q, k, v]) = report::head(&trace, layer, head) else {
+                continue;
+            };
+            let request = report::Request {
+                mask: report::mask(s.causal),
+                temperature: s.temperature,
+                maps: specs.clone(),
+                spectra: false,
+            };
+            let Ok(r) = report::analyze(q.view(), k.view(), v.view(), &request) else {
+                continue;
+            };
+            let tvs: Vec<(String, f64)> = r
+                .maps
+                .iter()
+                .map(|m| (m.name.clone(), mean(&m.rows.tv)))
+                .collect();
+            let worst = tvs.iter().map(|x| x.1).fold(0.0, f64::max);
+            let badge = tvs
+                .iter()
+                .map(|(n, tv)| format!("{n} {}", fmt(*tv)))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let selected = s.layer == layer && s.head == head;
+            let colour = ColourScale::Sequential { lo: 0.0, hi: 1.0 }.colour(worst);
+            let style = format!("border-color: rgb({},{},{})", colour.r, colour.g, colour.b);
+            let label = format!("layer {layer} head {head}: mean TV {badge}");
+            cells.push(view! {
+                <button class="thumb" class:selected=selected style=style title=label.clone() aria-label=label
+                    data-testid=format!("thumb-{layer}-{head}") data-worst-tv=format!("{worst}")
+                    on:click=move |_| state.update(|s| { s.layer = layer; s.head = head; })>
+                    <span class="thumb-name">{format!("L{layer}.H{head}")}</span>
+                    <span class="thumb-tv">{fmt(worst)}</span>
+                </button>
+            });
+        }
+        rows.push(view! { <div class="thumb-row">{cells}</div> });
+    }
+    view! {
+        <section class="overview" aria-labelledby="overview-title">
+            <h3 id="overview-title">"All heads"</h3>
+            <p class="explain">"The largest mean total variation between softmax and the chosen maps, per head (0: identical, 1: disjoint). A darker outline fails less. Select a head to open it."</p>
+            {rows}
+        </section>
+    }
+    .into_any()
+}
+
+/// Kernel pairs for the scatter: all of them for short texts, an even sample for long ones.
+fn kernel_points(m: &MapReport, kept: &[usize]) -> Vec<(f64, f64)> {
+    let pairs: Vec<(usize, usize)> = kept
+        .iter()
+        .flat_map(|&i| kept.iter().map(move |&j| (i, j)))
+        .collect();
+    let step = (pairs.len() / 4096).max(1);
+    pairs
+        .into_iter()
+        .step_by(step)
+        .map(|(i, j)| (m.kernel.exact[[i, j]], m.kernel.approx[[i, j]]))
+        .collect()
+}
+
+#[component]
+fn KernelView(
+    analysis: Analysis,
+    hovered: RwSignal<Option<usize>>,
+    state: RwSignal<AppState>,
+) -> impl IntoView {
+    let r = analysis.report.clone();
+    let s = state.get_untracked();
+    let (labels, kept) = axis(&analysis);
+    let cards = r
+        .maps
+        .iter()
+        .map(|m| {
+            let points = kernel_points(m, &kept);
+            let below = points.iter().filter(|p| p.1 <= 0.0).count();
+            let scatter = ChartPlot {
+                title: format!("{}: exact against approximate kernel", m.name),
+                x_label: "exp(s q·k)".into(),
+                y_label: "φ(q)·φ(k)".into(),
+                series: vec![Series { name: m.name.clone(), points, band: None, scatter: true }],
+                log_x: true,
+                log_y: true,
+                diagonal: true,
+                markers: vec![],
+                testid: format!("kernel-{}", map_slug(m)),
+            };
+            let features = report::keep_rows(&m.query_features, &kept);
+            let signed = features.iter().any(|&x| x < 0.0);
+            let limit = features.iter().fold(0.0f64, |a, &x| a.max(x.abs()));
+            let scale = if signed { ColourScale::Diverging { limit } } else { ColourScale::Sequential { lo: 0.0, hi: limit } };
+            let feature_plot = MatrixPlot {
+                title: format!("φ(q) of {} ({} features)", m.name, m.feature_dim),
+                values: Arc::new(features),
+                row_labels: labels.clone(),
+                col_labels: Arc::new((0..m.feature_dim).map(|c| c.to_string()).collect()),
+                row_tokens: Some(kept.clone()),
+                col_tokens: None,
+                scale,
+                row_axis: "query token",
+                col_axis: "feature",
+                unit: "φ (row-scaled)",
+                testid: format!("features-{}", map_slug(m)),
+            };
+            let against_m = {
+                let [q, k, _] = report::head(&analysis.trace, s.layer, s.head).unwrap_or_else(|| [Array2::zeros((0, 0)), Array2::zeros((0, 0)), Array2::zeros((0, 0))]);
+                report::error_against_m(q.view(), k.view(), s.temperature, &m.spec, s.seed, 5).map(|sweep| ChartPlot {
+                    title: format!("{}: kernel error against m (5 seeds)", m.name),
+                    x_label: "m".into(),
+                    y_label: "‖K̂ − K‖ / ‖K‖".into(),
+                    series: vec![Series {
+                        name: "mean ± sd".into(),
+                        points: sweep.iter().map(|e| (e.m as f64, e.mean)).collect(),
+                        band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(1e-12), e.mean + e.spread)).collect()),
+                        scatter: false,
+                    }],
+                    log_x: true,
+                    log_y: true,
+                    diagonal: false,
+                    markers: vec![(s.m as f64, format!("m = {}", s.m))],
+                    testid: format!("error-m-{}", map_slug(m)),
+                })
+            };
+            view! {
+                <div class="card">
+                    <Chart plot=scatter />
+                    <p class="stats">{format!(
+                        "relative error {} · correlation {} · {} pairs ≤ 0 (hollow, on the axis){}",
+                        fmt(m.kernel.relative_frobenius), fmt(m.kernel.correlation), below,
+                        if m.kernel.overflowed > 0 { format!(" · {} pairs overflow f64", m.kernel.overflowed) } else { String::new() }
+                    )}</p>
+                    <Heatmap plot=feature_plot hovered=hovered />
+                    {against_m.map(|plot| view! { <Chart plot=plot /> })}
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="explain-row">
+            <div class="formula" inner_html=KERNEL_FORMULA></div>
+            <p class="explain">
+                "Each point is one query–key pair: the exact softmax kernel against the map's estimate, on log axes, with the line y = x. "
+                "Random features (Performer, trig) are unbiased, but their error shrinks only like 1/√m and is largest where the kernel is largest, on the pairs that matter most. "
+                "Trig features can even go negative (hollow points on the axis). Fixed maps (elu+1, ReLU) do not estimate this kernel at all."
+            </p>
+        </div>
+        <div class="cards">{cards}</div>
+    }
+}
+
+#[component]
+fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -> impl IntoView {
+    let r = analysis.report.clone();
+    let kept = analysis.kept.clone();
+    let rows_of = |v: &[f64]| -> Vec<(f64, f64)> {
+        kept.iter()
+            .map(|&i| (i as f64, v.get(i).copied().unwrap_or(f64::NAN)))
+            .collect()
+    };
+    let cards = r
+        .maps
+        .iter()
+        .map(|m| {
+            let largest = m.errors.absolute.iter().fold(0.0f64, |a, &x| a.max(x));
+            let abs = token_plot(&analysis, format!("|A − Â|, {}", m.name), &m.errors.absolute, ColourScale::Sequential { lo: 0.0, hi: largest }, "|ΔA|", format!("abs-{}", map_slug(m)));
+            let signed = token_plot(&analysis, format!("Â − A, {}", m.name), &m.errors.signed, ColourScale::Diverging { limit: largest }, "ΔA", format!("signed-{}", map_slug(m)));
+            let per_row = ChartPlot {
+                title: format!("{}: per query row", m.name),
+                x_label: "query token".into(),
+                y_label: "nats / TV".into(),
+                series: vec![
+                    Series { name: "KL(A‖Â)".into(), points: rows_of(&m.rows.kl), band: None, scatter: false },
+                    Series { name: "TV".into(), points: rows_of(&m.rows.tv), band: None, scatter: false },
+                    Series { name: "entropy softmax".into(), points: rows_of(&r.softmax_entropy), band: None, scatter: false },
+                    Series { name: format!("entropy {}", m.name), points: rows_of(&m.rows.entropy_linear), band: None, scatter: false },
+                ],
+                log_x: false,
+                log_y: false,
+                diagonal: false,
+                markers: vec![],
+                testid: format!("rows-{}", map_slug(m)),
+            };
+            let spectrum = m.spectrum.as_ref().zip(r.softmax_spectrum.as_ref()).map(|(lin, soft)| {
+                let points = |s: &[f64]| s.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect();
+                ChartPlot {
+                    title: format!("singular values: effective rank {} (softmax {}), rank {} (softmax {})",
+                        fmt(lin.effective_rank), fmt(soft.effective_rank), lin.numerical_rank, soft.numerical_rank),
+                    x_label: "index".into(),
+                    y_label: "σ".into(),
+                    series: vec![
+                        Series { name: "softmax".into(), points: points(&soft.singular_values), band: None, scatter: false },
+                        Series { name: m.name.clone(), points: points(&lin.singular_values), band: None, scatter: false },
+                    ],
+                    log_x: false,
+                    log_y: true,
+                    diagonal: false,
+                    markers: vec![(m.feature_dim as f64, format!("feature dim {}", m.feature_dim))],
+                    testid: format!("spectrum-{}", map_slug(m)),
+                }
+            });
+            view! {
+                <div class="card">
+                    <Heatmap plot=abs hovered=hovered />
+                    <Heatmap plot=signed hovered=hovered />
+                    <Chart plot=per_row />
+                    {match spectrum {
+                        Some(plot) => view! { <Chart plot=plot /> }.into_any(),
+                        None => view! { <p class="explain">{format!("Spectra are computed for up to {} tokens.", report::SPECTRUM_LIMIT)}</p> }.into_any(),
+                    }}
+                    <p class="stats">{summary(m)}</p>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="explain-row">
+            <div class="formula" inner_html=ERROR_FORMULA></div>
+            <p class="explain">
+                "Where each map goes wrong: the absolute and signed difference from softmax (orange: the map gives more weight, purple: less), "
+                "per-row KL, total variation and entropy, and the singular values. A linear map has rank at most its feature dimension; softmax is full rank."
+            </p>
+        </div>
+        <div class="cards">{cards}</div>
+    }
+}
+
+#[component]
+fn SpreadView(
+    analysis: Analysis,
+    state: RwSignal<AppState>,
+    model: Memo<Option<Shared<Model>>>,
+) -> impl IntoView {
+    let s = state.get_untracked();
+    let Some(model) = model.get_untracked() else {
+        return ().into_any();
+    };
+    let ids: Vec<u32> = analysis.tokens.tokens.iter().map(|t| t.id).collect();
+    let d = model.weights.config.head_dim();
+    let mut series = Vec::new();
+    let mut rows = Vec::new();
+    for &key in &s.maps {
+        let map = s.spec(key).build(d, None);
+        match report::spread(&model.weights, &ids, &analysis.trace, s.layer, map.as_ref()) {
+            Ok(spread) => {
+                rows.push(view! {
+                    <tr data-testid=format!("spread-{}", key.as_str())>
+                        <td>{spread.name.clone()}</td>
+                        {spread.hidden_change.iter().map(|(l, c)| view! { <td>{format!("layer {l}: {}", fmt(*c))}</td> }).collect_view()}
+                        <td>{fmt(spread.sentence_cosine)}</td>
+                    </tr>
+                }.into_any());
+                series.push(Series {
+                    name: spread.name,
+                    points: spread
+                        .hidden_change
+                        .iter()
+                        .map(|&(l, c)| (l as f64, c))
+                        .collect(),
+                    band: None,
+                    scatter: false,
+                });
+            }
+            Err(e) => rows
+                .push(view! { <tr><td>{map.name()}</td><td>{e.to_string()}</td></tr> }.into_any()),
+        }
+    }
+    let chart = ChartPlot {
+        title: format!("softmax swapped for each map in layer {}", s.layer),
+        x_label: "layer".into(),
+        y_label: "‖H − Ĥ‖ / ‖H‖".into(),
+        series,
+        log_x: false,
+        log_y: false,
+        diagonal: false,
+        markers: vec![],
+        testid: "spread-chart".into(),
+    };
+    view! {
+        <div class="explain-row">
+            <div class="formula" inner_html=SPREAD_FORMULA></div>
+            <p class="explain">
+                "Swap one layer's softmax for a linear map and run the rest of the model unchanged: the hidden states of that layer and every later one move, "
+                "and so does the mean-pooled sentence vector (cosine 1: unchanged). Choose the layer above."
+            </p>
+        </div>
+        <Chart plot=chart />
+        <table class="spread" data-testid="spread-table">
+            <thead><tr><th>"map"</th><th colspan="3">"relative change of the hidden states"</th><th>"sentence cosine"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn CostView(analysis: Analysis, state: RwSignal<AppState>) -> impl IntoView {
+    let s = state.get_untracked();
+    let r = analysis.report.clone();
+    let d = r.d as f64;
+    let ns: Vec<f64> = (7..=14).map(|e| 2f64.powi(e)).collect();
+    let mut series = vec![Series {
+        name: "softmax".into(),
+        points: ns.iter().map(|&n| (n, 4.0 * n * n * d)).collect(),
+        band: None,
+        scatter: false,
+    }];
+    let mut markers = Vec::new();
+    for m in &r.maps {
+        let f = m.feature_dim as f64;
+        series.push(Series {
+            name: m.name.clone(),
+            points: ns.iter().map(|&n| (n, 4.0 * n * d * f)).collect(),
+            band: None,
+            scatter: false,
+        });
+        // 4N²d = 4Ndm where N = m.
+        markers.push((
+            f,
+            format!("{} breaks even at N = {}", m.name, m.feature_dim),
+        ));
+    }
+    let flops = ChartPlot {
+        title: format!("cost of one head, d = {}", r.d),
+        x_label: "tokens N".into(),
+        y_label: "FLOPs".into(),
+        series,
+        log_x: true,
+        log_y: true,
+        diagonal: false,
+        markers,
+        testid: "cost-flops".into(),
+    };
+    let n = r.n as f64;
+    let tradeoff = ChartPlot {
+        title: format!("error against cost at this text's N = {}", r.n),
+        x_label: "FLOPs".into(),
+        y_label: "mean TV".into(),
+        series: r
+            .maps
+            .iter()
+            .map(|m| Series {
+                name: m.name.clone(),
+                points: vec![(4.0 * n * d * m.feature_dim as f64, mean(&m.rows.tv))],
+                band: None,
+                scatter: true,
+            })
+            .chain(std::iter::once(Series {
+                name: "softmax".into(),
+                points: vec![(4.0 * n * n * d, 0.0)],
+                band: None,
+                scatter: true,
+            }))
+            .collect(),
+        log_x: true,
+        log_y: false,
+        diagonal: false,
+        markers: vec![],
+        testid: "cost-tradeoff".into(),
+    };
+    let _ = s;
+    view! {
+        <div class="explain-row">
+            <div class="formula" inner_html=COST_FORMULA></div>
+            <p class="explain">
+                "Softmax costs grow with N², linear attention with N·m: the linear form pays off only past N ≈ m (the marked crossovers). "
+                "Below that, softmax is both cheaper and exact. Measured timings of both engines are in the project's README."
+            </p>
+        </div>
+        <div class="cards">
+            <div class="card"><Chart plot=flops /></div>
+            <div class="card"><Chart plot=tradeoff /></div>
+        </div>
+    }
+}
