@@ -74,7 +74,11 @@ fn on_the_previous_token_head_softmax_is_sharp_and_linear_maps_are_diffuse() {
     // Softmax on this head is (nearly) full rank; elu+1 (feature dimension 32 > n) is not
     // limited by m here, yet its effective rank is far lower: its rows are nearly alike.
     let soft = r.softmax_spectrum.as_ref().expect("spectrum");
-    assert!(soft.numerical_rank >= n - 1, "softmax rank {} of {n}", soft.numerical_rank);
+    assert!(
+        soft.numerical_rank >= n - 1,
+        "softmax rank {} of {n}",
+        soft.numerical_rank
+    );
     assert!(
         r.maps[0]
             .spectrum

@@ -40,7 +40,8 @@ pub struct MapReport {
     pub rows: RowMetrics,
     pub output: OutputError,
     pub kernel: KernelComparison,
-    /// φ(q_i) rows on one shared scale, for the feature heatmap.
+    /// φ(q_i) rows, each divided by its own scale (exponential maps: by its largest term),
+    /// for the feature heatmap.
     pub query_features: Array2<f64>,
     pub spectrum: Option<Spectrum>,
 }
@@ -124,7 +125,7 @@ pub fn analyze(
             rows,
             output,
             kernel,
-            query_features: phi_q.on_common_scale(),
+            query_features: phi_q.values.clone(),
             spectrum: spectra.then(|| spectrum(&attention.weights)),
             attention,
         });
@@ -258,4 +259,48 @@ pub fn keep(a: &Array2<f64>, kept: &[usize]) -> Array2<f64> {
 /// The rows of `a` kept when some tokens are hidden.
 pub fn keep_rows(a: &Array2<f64>, kept: &[usize]) -> Array2<f64> {
     a.select(ndarray::Axis(0), kept)
+}
+
+/// Above this many tokens the all-heads overview is skipped: it runs every map on every head.
+pub const OVERVIEW_LIMIT: usize = 128;
+
+/// Mean total variation between softmax and each requested map, for the all-heads overview:
+/// the maps alone, without the kernel pairs and spectra of [`analyze`].
+pub fn mean_tv(
+    q: ArrayView2<'_, f64>,
+    k: ArrayView2<'_, f64>,
+    v: ArrayView2<'_, f64>,
+    request: &Request,
+) -> Result<Vec<(String, f64)>, MathError> {
+    check_inputs(q, k, v)?;
+    let (n, d) = q.dim();
+    let scale = request.temperature / (d.max(1) as f64).sqrt();
+    let softmax = softmax_attention(q, k, v, scale, request.mask);
+    let ctx = |role| MapContext {
+        role,
+        scale,
+        seq_len: n,
+    };
+    Ok(request
+        .maps
+        .iter()
+        .map(|spec| {
+            let map = spec.build(d, None);
+            let a = linear_attention(
+                &map.apply(q, &ctx(Role::Query)),
+                &map.apply(k, &ctx(Role::Key)),
+                v,
+                request.mask,
+            );
+            let tv = softmax
+                .weights
+                .rows()
+                .into_iter()
+                .zip(a.weights.rows())
+                .map(|(p, q)| crate::metrics::row_tv(p, q))
+                .sum::<f64>()
+                / n.max(1) as f64;
+            (map.name(), tv)
+        })
+        .collect())
 }

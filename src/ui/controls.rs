@@ -31,7 +31,7 @@ pub fn Controls(state: RwSignal<AppState>) -> impl IntoView {
             };
             view! {
                 <label class="map-choice">
-                    <input type="checkbox" data-testid=format!("map-{}", key.as_str())
+                    <input type="checkbox" data-testid=format!("use-{}", key.as_str())
                         prop:checked=checked on:change=toggle />
                     {format!(" {}", key.label())}
                 </label>

@@ -103,6 +103,13 @@ pub struct Analysis {
     pub kept: Arc<Vec<usize>>,
 }
 
+/// Each chosen map's name and mean total variation from softmax, for one head.
+pub type HeadTv = Vec<(String, f64)>;
+
+/// Per layer, per head: [`HeadTv`].
+#[derive(Clone, PartialEq)]
+pub struct Overview(pub Arc<Vec<Vec<HeadTv>>>);
+
 #[component]
 fn App() -> impl IntoView {
     let (initial, notices) = AppState::from_query(&url::current_query());
@@ -182,6 +189,36 @@ fn App() -> impl IntoView {
         )
     });
 
+    // Every head at once, for the overview: only on the maps view, and only for short texts.
+    let overview = Memo::new(move |_| -> Option<Overview> {
+        let trace = trace.get()?.ok()?;
+        let s = state.get();
+        if s.view != View::Maps || trace.embeddings.nrows() > report::OVERVIEW_LIMIT {
+            return None;
+        }
+        let request = Request {
+            mask: report::mask(s.causal),
+            temperature: s.temperature,
+            maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
+            spectra: false,
+        };
+        let heads = trace.layers.first().map_or(0, |l| l.queries.dim().0);
+        let layers = (0..trace.layers.len())
+            .map(|layer| {
+                (0..heads)
+                    .map(|h| {
+                        report::head(&trace, layer, h)
+                            .and_then(|[q, k, v]| {
+                                report::mean_tv(q.view(), k.view(), v.view(), &request).ok()
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(Overview(Arc::new(layers)))
+    });
+
     let status = move || {
         match model.get() {
         None => view! { <p class="pending" data-testid="model-status">"Loading the model (11 MB)…"</p> }.into_any(),
@@ -195,15 +232,17 @@ fn App() -> impl IntoView {
     }
     };
 
-    let body = move || match analysis.get() {
+    let body = move || {
+        match analysis.get() {
         None => ().into_any(),
         Some(Err(e)) => {
             view! { <p class="error" role="alert" data-testid="analysis-error">{e}</p> }.into_any()
         }
         Some(Ok(a)) => {
-            view! { <views::ActiveView analysis=a state=state hovered=hovered model=model_ready /> }
+            view! { <views::ActiveView analysis=a state=state hovered=hovered model=model_ready overview=overview /> }
                 .into_any()
         }
+    }
     };
 
     if embed {

@@ -74,11 +74,12 @@ const MARGIN_LEFT: f64 = 84.0;
 const MARGIN_TOP: f64 = 28.0;
 const MARGIN_BOTTOM: f64 = 74.0;
 const BAR_WIDTH: f64 = 12.0;
-const BAR_GAP: f64 = 60.0;
+const BAR_GAP: f64 = 36.0;
+const BAR_LABELS: f64 = 44.0;
 
-fn cell_size(rows: usize, cols: usize) -> usize {
-    let largest = rows.max(cols).max(1);
-    (360 / largest).clamp(1, 26)
+/// Pixels per cell along an axis of `count` cells: about 240 px in all, 1 to 22 px a cell.
+fn cell_size(count: usize) -> usize {
+    (240 / count.max(1)).clamp(1, 22)
 }
 
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
@@ -149,9 +150,9 @@ fn draw_heatmap(
     cursor: Option<(usize, usize)>,
 ) {
     let (rows, cols) = plot.values.dim();
-    let cell = cell_size(rows, cols);
-    let (w, h) = (cols * cell, rows * cell);
-    let width = MARGIN_LEFT + w as f64 + BAR_GAP + BAR_WIDTH + 50.0;
+    let (cell_w, cell_h) = (cell_size(cols), cell_size(rows));
+    let (w, h) = (cols * cell_w, rows * cell_h);
+    let width = MARGIN_LEFT + w as f64 + BAR_GAP + BAR_WIDTH + BAR_LABELS;
     let height = MARGIN_TOP + h as f64 + MARGIN_BOTTOM;
     canvas.set_width(width as u32);
     canvas.set_height(height as u32);
@@ -166,9 +167,9 @@ fn draw_heatmap(
         let mut rgba = vec![0u8; w * h * 4];
         for ((i, j), &v) in plot.values.indexed_iter() {
             let c = plot.scale.colour(v);
-            for y in i * cell..(i + 1) * cell {
-                let start = (y * w + j * cell) * 4;
-                for px in rgba[start..start + cell * 4].chunks_exact_mut(4) {
+            for y in i * cell_h..(i + 1) * cell_h {
+                let start = (y * w + j * cell_w) * 4;
+                for px in rgba[start..start + cell_w * 4].chunks_exact_mut(4) {
                     px.copy_from_slice(&[c.r, c.g, c.b, 255]);
                 }
             }
@@ -184,50 +185,54 @@ fn draw_heatmap(
     if let Some(t) = highlight {
         ctx.set_stroke_style_str("#e8590c");
         ctx.set_line_width(2.0);
-        let (c, x0, y0) = (cell as f64, MARGIN_LEFT, MARGIN_TOP);
+        let (cw, ch, x0, y0) = (cell_w as f64, cell_h as f64, MARGIN_LEFT, MARGIN_TOP);
         if let Some(i) = plot
             .row_tokens
             .as_ref()
             .and_then(|r| r.iter().position(|&x| x == t))
         {
-            ctx.stroke_rect(x0, y0 + i as f64 * c, w as f64, c);
+            ctx.stroke_rect(x0, y0 + i as f64 * ch, w as f64, ch);
         }
         if let Some(j) = plot
             .col_tokens
             .as_ref()
             .and_then(|r| r.iter().position(|&x| x == t))
         {
-            ctx.stroke_rect(x0 + j as f64 * c, y0, c, h as f64);
+            ctx.stroke_rect(x0 + j as f64 * cw, y0, cw, h as f64);
         }
     }
     if let Some((i, j)) = cursor {
         ctx.set_stroke_style_str(ink());
         ctx.set_line_width(2.0);
-        let c = cell as f64;
-        ctx.stroke_rect(MARGIN_LEFT + j as f64 * c, MARGIN_TOP + i as f64 * c, c, c);
+        let (cw, ch) = (cell_w as f64, cell_h as f64);
+        ctx.stroke_rect(
+            MARGIN_LEFT + j as f64 * cw,
+            MARGIN_TOP + i as f64 * ch,
+            cw,
+            ch,
+        );
     }
 
     // Axes: token labels where they fit, indices otherwise.
     ctx.set_fill_style_str(ink());
     ctx.set_font("11px system-ui, sans-serif");
-    let step = (12 / cell).max(1);
     ctx.set_text_align("right");
-    for i in (0..rows).step_by(step) {
+    for i in (0..rows).step_by((12 / cell_h).max(1)) {
         let label = plot
             .row_labels
             .get(i)
             .cloned()
             .unwrap_or_else(|| i.to_string());
-        let y = MARGIN_TOP + (i as f64 + 0.5) * cell as f64 + 4.0;
+        let y = MARGIN_TOP + (i as f64 + 0.5) * cell_h as f64 + 4.0;
         ctx.fill_text(&clip(&label, 10), MARGIN_LEFT - 4.0, y).ok();
     }
-    for j in (0..cols).step_by(step) {
+    for j in (0..cols).step_by((12 / cell_w).max(1)) {
         let label = plot
             .col_labels
             .get(j)
             .cloned()
             .unwrap_or_else(|| j.to_string());
-        let x = MARGIN_LEFT + (j as f64 + 0.5) * cell as f64;
+        let x = MARGIN_LEFT + (j as f64 + 0.5) * cell_w as f64;
         ctx.save();
         ctx.translate(x + 4.0, MARGIN_TOP + h as f64 + 4.0).ok();
         ctx.rotate(-std::f64::consts::FRAC_PI_2).ok();
@@ -297,7 +302,7 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
     let canvas_ref = NodeRef::<Canvas>::new();
     let cursor = RwSignal::new(None::<(usize, usize)>);
     let (rows, cols) = plot.values.dim();
-    let cell = cell_size(rows, cols) as f64;
+    let (cell_w, cell_h) = (cell_size(cols) as f64, cell_size(rows) as f64);
     let drawn = plot.clone();
     Effect::new(move |_| {
         let highlight = hovered.get();
@@ -312,7 +317,7 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         if x < 0.0 || y < 0.0 {
             return None;
         }
-        let (i, j) = ((y / cell) as usize, (x / cell) as usize);
+        let (i, j) = ((y / cell_h) as usize, (x / cell_w) as usize);
         (i < rows && j < cols).then_some((i, j))
     };
     let row_tokens = plot.row_tokens.clone();
@@ -503,10 +508,17 @@ fn ticks(range: (f64, f64), log: bool) -> Vec<(f64, String)> {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(mag * 10.0);
+    // As many decimals as the step needs, and no more.
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let mut t = (range.0 / step).ceil() * step;
     let mut out = Vec::new();
     while t <= range.1 + 1e-12 && out.len() < 12 {
-        out.push((t, fmt(t)));
+        let label = if step.abs() >= 1e4 || (step.abs() < 1e-3 && step != 0.0) {
+            format!("{t:.1e}")
+        } else {
+            format!("{t:.decimals$}")
+        };
+        out.push((t, label));
         t += step;
     }
     out

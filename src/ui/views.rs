@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use ndarray::Array2;
 
 use super::plot::{Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt};
-use super::{Analysis, Model, Shared};
+use super::{Analysis, Model, Overview, Shared};
 use crate::engine::report::{self, MapReport};
 use crate::kernels::MapSpec;
 use crate::state::{AppState, View};
@@ -43,11 +43,12 @@ pub fn ActiveView(
     state: RwSignal<AppState>,
     hovered: RwSignal<Option<usize>>,
     model: Memo<Option<Shared<Model>>>,
+    overview: Memo<Option<Overview>>,
 ) -> impl IntoView {
     let view = state.with_untracked(|s| s.view);
     let body = match view {
         View::Maps => {
-            view! { <MapsView analysis=analysis hovered=hovered state=state model=model /> }
+            view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview /> }
                 .into_any()
         }
         View::Kernel => {
@@ -148,7 +149,7 @@ fn MapsView(
     analysis: Analysis,
     hovered: RwSignal<Option<usize>>,
     state: RwSignal<AppState>,
-    model: Memo<Option<Shared<Model>>>,
+    overview: Memo<Option<Overview>>,
 ) -> impl IntoView {
     let r = analysis.report.clone();
     let top = r.largest_weight();
@@ -200,74 +201,59 @@ fn MapsView(
             </div>
             {maps}
         </div>
-        <Overview analysis=analysis state=state model=model />
+        <HeadsOverview state=state overview=overview n=analysis.tokens.tokens.len() />
     }
 }
 
-/// Every head of every kept layer at once: a thumbnail of its softmax map and, per chosen
-/// map, the mean total variation, so it shows where each map fails. Selecting one opens it.
+/// Every head of every kept layer at once: per head, the largest mean total variation of the
+/// chosen maps from softmax, so it shows where each map fails. Selecting one opens it.
 #[component]
-fn Overview(
-    analysis: Analysis,
+fn HeadsOverview(
     state: RwSignal<AppState>,
-    model: Memo<Option<Shared<Model>>>,
+    overview: Memo<Option<Overview>>,
+    n: usize,
 ) -> impl IntoView {
-    let s = state.get_untracked();
-    let Some(heads) = model.get_untracked().map(|m| m.weights.config.heads) else {
-        return ().into_any();
+    let grid = move || {
+        let Some(Overview(layers)) = overview.get() else {
+            return view! { <p class="explain">{format!("The all-heads overview is computed for texts of up to {} tokens (this one has {n}).", report::OVERVIEW_LIMIT)}</p> }.into_any();
+        };
+        let (layer_now, head_now) = state.with_untracked(|s| (s.layer, s.head));
+        layers
+            .iter()
+            .enumerate()
+            .map(|(layer, heads)| {
+                let cells = heads
+                    .iter()
+                    .enumerate()
+                    .map(|(head, tvs)| {
+                        let worst = tvs.iter().map(|x| x.1).fold(0.0, f64::max);
+                        let badge = tvs.iter().map(|(n, tv)| format!("{n} {}", fmt(*tv))).collect::<Vec<_>>().join(" · ");
+                        let colour = ColourScale::Sequential { lo: 0.0, hi: 1.0 }.colour(worst);
+                        let style = format!("border-color: rgb({},{},{})", colour.r, colour.g, colour.b);
+                        let label = format!("layer {layer} head {head}: mean TV {badge}");
+                        view! {
+                            <button class="thumb" class:selected=layer == layer_now && head == head_now style=style
+                                title=label.clone() aria-label=label
+                                data-testid=format!("thumb-{layer}-{head}") data-worst-tv=format!("{worst}")
+                                on:click=move |_| state.update(|s| { s.layer = layer; s.head = head; })>
+                                <span class="thumb-name">{format!("L{layer}.H{head}")}</span>
+                                <span class="thumb-tv">{fmt(worst)}</span>
+                            </button>
+                        }
+                    })
+                    .collect_view();
+                view! { <div class="thumb-row">{cells}</div> }
+            })
+            .collect_view()
+            .into_any()
     };
-    let specs: Vec<MapSpec> = s.maps.iter().map(|&k| s.spec(k)).collect();
-    let trace = analysis.trace.clone();
-    let mut rows = Vec::new();
-    for layer in 0..trace.layers.len() {
-        let mut cells = Vec::new();
-        for head in 0..heads {
-            let Some([q, k, v]) = report::head(&trace, layer, head) else {
-                continue;
-            };
-            let request = report::Request {
-                mask: report::mask(s.causal),
-                temperature: s.temperature,
-                maps: specs.clone(),
-                spectra: false,
-            };
-            let Ok(r) = report::analyze(q.view(), k.view(), v.view(), &request) else {
-                continue;
-            };
-            let tvs: Vec<(String, f64)> = r
-                .maps
-                .iter()
-                .map(|m| (m.name.clone(), mean(&m.rows.tv)))
-                .collect();
-            let worst = tvs.iter().map(|x| x.1).fold(0.0, f64::max);
-            let badge = tvs
-                .iter()
-                .map(|(n, tv)| format!("{n} {}", fmt(*tv)))
-                .collect::<Vec<_>>()
-                .join(" · ");
-            let selected = s.layer == layer && s.head == head;
-            let colour = ColourScale::Sequential { lo: 0.0, hi: 1.0 }.colour(worst);
-            let style = format!("border-color: rgb({},{},{})", colour.r, colour.g, colour.b);
-            let label = format!("layer {layer} head {head}: mean TV {badge}");
-            cells.push(view! {
-                <button class="thumb" class:selected=selected style=style title=label.clone() aria-label=label
-                    data-testid=format!("thumb-{layer}-{head}") data-worst-tv=format!("{worst}")
-                    on:click=move |_| state.update(|s| { s.layer = layer; s.head = head; })>
-                    <span class="thumb-name">{format!("L{layer}.H{head}")}</span>
-                    <span class="thumb-tv">{fmt(worst)}</span>
-                </button>
-            });
-        }
-        rows.push(view! { <div class="thumb-row">{cells}</div> });
-    }
     view! {
         <section class="overview" aria-labelledby="overview-title">
             <h3 id="overview-title">"All heads"</h3>
-            <p class="explain">"The largest mean total variation between softmax and the chosen maps, per head (0: identical, 1: disjoint). A darker outline fails less. Select a head to open it."</p>
-            {rows}
+            <p class="explain">"Per head, the largest mean total variation between softmax and the chosen maps (0: identical, 1: disjoint); the outline runs from dark (close) to light (far). Select a head to open it."</p>
+            {grid}
         </section>
     }
-    .into_any()
 }
 
 /// Kernel pairs for the scatter: all of them for short texts, an even sample for long ones.

@@ -1,0 +1,313 @@
+// The visualizer in headless Chromium, with WebGPU on and off: the maps it draws match the
+// independent fp32 reference, every control changes the view and the link, read-outs and PNG
+// export work, a shared link reproduces the view, and hostile input breaks nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve, configurations, launch, openPage, saveScreenshot, root } from '../lib/harness.mjs';
+
+let server;
+before(async () => {
+  server = await serve();
+});
+after(async () => {
+  await server?.close();
+});
+
+/** Tensors of a safetensors file (f32 and i32 only), read here, independently of the app. */
+function readSafetensors(file) {
+  const bytes = fs.readFileSync(file);
+  const size = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + size).toString('utf8'));
+  const base = 8 + size;
+  const get = (name) => {
+    const t = header[name];
+    if (!t) throw new Error(`${name} missing`);
+    const [start, end] = t.data_offsets;
+    const data = bytes.subarray(base + start, base + end);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const out = [];
+    for (let i = 0; i < data.byteLength; i += 4) {
+      out.push(t.dtype === 'I32' ? view.getInt32(i, true) : view.getFloat32(i, true));
+    }
+    return { shape: t.shape, values: out };
+  };
+  return { get };
+}
+
+// tools/model/model_golden.py: the fp32 original on the golden sentences; s0 is the default text.
+const original = readSafetensors(path.join(root, 'tests', 'golden', 'minilm-original.safetensors'));
+
+/** Head h of a golden attention tensor (heads × n × n) as rows. */
+function goldenHead(name, h) {
+  const { shape, values } = original.get(name);
+  const n = shape[1];
+  return Array.from({ length: n }, (_, i) => values.slice(h * n * n + i * n, h * n * n + (i + 1) * n));
+}
+
+async function drawn(page, testid) {
+  const figure = page.getByTestId(testid);
+  await figure.waitFor({ timeout: 60_000 });
+  return JSON.parse(await figure.getAttribute('data-values'));
+}
+
+function compareToGolden(rows, golden, what) {
+  assert.equal(rows.length, golden.length, `${what}: rows`);
+  let diff = 0;
+  let count = 0;
+  let agree = 0;
+  rows.forEach((row, i) => {
+    row.forEach((v, j) => {
+      diff += Math.abs(v - golden[i][j]);
+      count += 1;
+    });
+    const argmax = (r) => r.indexOf(Math.max(...r));
+    agree += argmax(row) === argmax(golden[i]) ? 1 : 0;
+  });
+  const mean = diff / count;
+  assert.ok(mean <= 0.02, `${what}: mean |ΔA| ${mean} against the fp32 reference`);
+  assert.ok(agree / rows.length >= 0.9, `${what}: top-1 agreement ${agree}/${rows.length}`);
+}
+
+async function waitForUrl(page, fragment) {
+  // The query is form-encoded: '+' is a space.
+  await page.waitForFunction((f) => decodeURIComponent(location.search.replace(/\+/g, ' ')).includes(f), fragment, { timeout: 10_000 });
+}
+
+/** Wait until a figure's values differ from `before`. */
+async function changed(page, testid, before) {
+  await page.waitForFunction(
+    ([id, old]) => {
+      const el = document.querySelector(`[data-testid="${id}"]`);
+      return el && el.dataset.values !== old;
+    },
+    [testid, JSON.stringify(before)],
+    { timeout: 30_000 },
+  );
+  return drawn(page, testid);
+}
+
+function guard(page, errors) {
+  page.on('dialog', (d) => {
+    errors.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
+}
+
+for (const configuration of configurations) {
+  test(`${configuration.name}: the maps drawn match the independent fp32 reference`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      await page.goto(server.url);
+      // Default: the pronoun sentence (golden sentence s0), layer 0, head 2: the previous-token head.
+      const softmax = await drawn(page, 'map-softmax');
+      compareToGolden(softmax, goldenHead('s0.l0.attention', 2), 'L0.H2 softmax');
+      // The previous-token head: each text token looks at the one before it.
+      for (let i = 2; i < softmax.length - 1; i++) {
+        assert.ok(softmax[i][i - 1] > 0.9, `row ${i} attends to its previous token (${softmax[i][i - 1]})`);
+      }
+      for (const map of ['elu', 'performer', 'taylor']) {
+        const rows = await drawn(page, `map-${map}`);
+        rows.forEach((row, i) => {
+          const sum = row.reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(sum - 1) < 1e-4, `${map} row ${i} sums to ${sum}`);
+        });
+      }
+      assert.deepEqual(errors, [], 'no console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test(`${configuration.name}: every control changes the view and the link, and the link reproduces it`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      guard(page, errors);
+      await page.goto(server.url);
+      let softmax = await drawn(page, 'map-softmax');
+
+      await page.getByTestId('layer').selectOption('1');
+      await page.getByTestId('head').selectOption('8');
+      await waitForUrl(page, 'layer=1');
+      await waitForUrl(page, 'head=8');
+      softmax = await changed(page, 'map-softmax', softmax);
+      compareToGolden(softmax, goldenHead('s0.l1.attention', 8), 'L1.H8 softmax');
+
+      await page.getByTestId('causal').check();
+      await waitForUrl(page, 'causal=1');
+      softmax = await changed(page, 'map-softmax', softmax);
+      softmax.forEach((row, i) => row.forEach((v, j) => j > i && assert.equal(v, 0, `causal: A[${i},${j}]`)));
+
+      await page.getByTestId('use-trig').check();
+      await page.getByTestId('use-taylor').uncheck();
+      await waitForUrl(page, 'maps=elu,performer,trig');
+      await drawn(page, 'map-trig');
+      assert.equal(await page.locator('[data-testid="map-taylor"]').count(), 0);
+
+      const performer = await drawn(page, 'map-performer');
+      await page.getByTestId('m').fill('16');
+      await page.getByTestId('m').dispatchEvent('change');
+      await waitForUrl(page, 'm=16');
+      const performer16 = await changed(page, 'map-performer', performer);
+      await page.getByTestId('seed').fill('7');
+      await page.getByTestId('seed').dispatchEvent('change');
+      await waitForUrl(page, 'seed=7');
+      await changed(page, 'map-performer', performer16);
+      await page.getByTestId('orthogonal').uncheck();
+      await waitForUrl(page, 'ortho=0');
+
+      await page.getByTestId('temperature').fill('0.3');
+      await waitForUrl(page, 'temp=2');
+
+      await page.getByTestId('specials').uncheck();
+      await waitForUrl(page, 'specials=0');
+      const n = (await page.getByTestId('tokens').locator('.chip').count());
+      await page.waitForFunction((rows) => document.querySelector('[data-testid="map-softmax"]')?.dataset.rows === String(rows), n - 2);
+
+      await page.getByTestId('text').fill('the dog saw the cat');
+      await waitForUrl(page, 'text=the dog saw the cat');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="tokens"] .chip').length === 7);
+
+      for (const view of ['kernel', 'errors', 'spread', 'cost', 'maps']) {
+        await page.getByTestId(`tab-${view}`).click();
+        await page.getByTestId(`view-${view}`).waitFor();
+        if (view !== 'maps') await waitForUrl(page, `view=${view}`);
+      }
+      await drawn(page, 'map-softmax');
+      const shared = page.url();
+      const before = await page.getByTestId('map-softmax').getAttribute('data-values');
+      const performerBefore = await page.getByTestId('map-performer').getAttribute('data-values');
+
+      const second = await openPage(browser.context);
+      guard(second.page, second.errors);
+      await second.page.goto(shared);
+      await drawn(second.page, 'map-softmax');
+      assert.equal(await second.page.getByTestId('map-softmax').getAttribute('data-values'), before, 'same softmax map');
+      assert.equal(await second.page.getByTestId('map-performer').getAttribute('data-values'), performerBefore, 'same random features');
+      assert.equal(await second.page.getByTestId('text').inputValue(), 'the dog saw the cat');
+      assert.equal(await second.page.getByTestId('layer').inputValue(), '1');
+      assert.ok(await second.page.getByTestId('causal').isChecked());
+      assert.deepEqual([...errors, ...second.errors], [], 'no console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test(`${configuration.name}: hover and keyboard read-outs show the drawn values; a map exports as PNG`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      await page.goto(server.url);
+      const values = await drawn(page, 'map-softmax');
+      const figure = page.getByTestId('map-softmax');
+      const canvas = figure.locator('canvas');
+      const n = values.length;
+      const cell = Math.max(1, Math.min(22, Math.floor(240 / n)));
+      // Margins of src/ui/plot.rs: 84 px left, 28 px top.
+      const [i, j] = [5, 4];
+      await canvas.hover({ position: { x: 84 + (j + 0.5) * cell, y: 28 + (i + 0.5) * cell } });
+      const readout = figure.getByTestId('readout');
+      const text = await readout.textContent();
+      assert.match(text, new RegExp(`^row ${i} .*column ${j} `), text);
+      assert.ok(text.includes(values[i][j].toFixed(4)), `${text} shows ${values[i][j]}`);
+
+      await canvas.focus();
+      await page.keyboard.press('Home');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      assert.match(await readout.textContent(), /^row 1 .*column 2 /);
+
+      // A token chip highlights its row and column; the chip itself is marked.
+      const chip = page.getByTestId('tokens').locator('.chip').nth(3);
+      await chip.hover();
+      assert.match(await chip.getAttribute('class'), /hovered/);
+
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        figure.getByRole('button', { name: 'Export PNG' }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), 'map-softmax.png');
+      const file = await download.path();
+      const signature = fs.readFileSync(file).subarray(0, 8);
+      assert.deepEqual([...signature], [137, 80, 78, 71, 13, 10, 26, 10], 'a PNG file');
+      assert.ok(fs.statSync(file).size > 2000, 'with a picture in it');
+
+      await page.getByTestId('tab-errors').click();
+      const chart = page.getByTestId('rows-elu');
+      await chart.waitFor();
+      await chart.locator('canvas').focus();
+      await page.keyboard.press('ArrowRight');
+      const series = JSON.parse(await chart.getAttribute('data-series'));
+      const [name, points] = series[0];
+      const chartText = await chart.getByTestId('readout').textContent();
+      assert.ok(chartText.startsWith(name), chartText);
+      assert.ok(chartText.includes(points[1][1].toFixed(4)) || chartText.includes(points[1][1].toExponential(3)), `${chartText} shows ${points[1][1]}`);
+      assert.deepEqual(errors, [], 'no console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test(`${configuration.name}: hostile text and links get plain text and notices, never a broken page`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      guard(page, errors);
+      await page.goto(server.url + '?layer=99&head=x&maps=elu,%3Cscript%3E&m=-5&temp=NaN&view=nope&text=%E0%A4%A&%%%=&seed=1e99');
+      const notices = await page.getByTestId('notices').textContent();
+      for (const key of ['layer', 'head', 'maps', 'm', 'temp', 'view', 'seed']) {
+        assert.ok(notices.includes(key), `a notice about ${key}: ${notices}`);
+      }
+      await drawn(page, 'map-softmax');
+
+      const markup = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+      await page.getByTestId('text').fill(markup);
+      await page.waitForFunction(() => decodeURIComponent(location.search.replace(/\+/g, ' ')).includes('<img src=x'));
+      await drawn(page, 'map-softmax');
+      assert.equal(await page.locator('img').count(), 0, 'markup is shown as text, never parsed');
+      assert.equal(await page.locator('body script').count(), 0);
+
+      const world = 'Hello 😀👩‍👩‍👧 world — שלום עולם, مرحبا بالعالم. 中文字符 ÅÉÎ e\u0301';
+      await page.getByTestId('text').fill(world);
+      await page.waitForFunction(() => document.querySelector('[data-testid="token-summary"]')?.textContent.includes('tokens'));
+      await drawn(page, 'map-softmax');
+
+      const long = 'The quick brown fox jumps over the lazy dog. '.repeat(223).slice(0, 10_000);
+      await page.getByTestId('text').fill(long);
+      await page.waitForFunction(() => /did not fit/.test(document.querySelector('[data-testid="token-summary"]')?.textContent ?? ''), null, { timeout: 60_000 });
+      assert.equal((await page.getByTestId('text').inputValue()).length, 10_000, 'the text is kept whole');
+      await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+
+      await page.getByTestId('text').fill('');
+      await page.waitForFunction(() => /^2 tokens/.test(document.querySelector('[data-testid="token-summary"]')?.textContent ?? ''));
+      await drawn(page, 'map-softmax');
+      assert.deepEqual(errors, [], 'no console errors, no dialogs');
+      assert.equal(await page.locator('.fatal').count(), 0, 'no panic');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test(`${configuration.name}: screenshots of every view at desktop and phone widths`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'phone']]) {
+        await page.setViewportSize({ width, height });
+        for (const view of ['maps', 'kernel', 'errors', 'spread', 'cost']) {
+          await page.goto(`${server.url}?view=${view}&maps=elu,performer,trig,taylor`);
+          await page.getByTestId(`view-${view}`).waitFor({ timeout: 60_000 });
+          await page.waitForTimeout(200);
+          await saveScreenshot(page, `view-${view}-${label}-${configuration.name}`);
+        }
+      }
+      assert.deepEqual(errors, [], 'no console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+}
