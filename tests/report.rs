@@ -42,6 +42,7 @@ fn on_the_previous_token_head_softmax_is_sharp_and_linear_maps_are_diffuse() {
             MapSpec::Taylor,
         ],
         spectra: true,
+        kernel_pairs: true,
     };
     let r = analyze(q.view(), k.view(), v.view(), &request).expect("report");
     let n = ids.len();
@@ -132,6 +133,7 @@ fn bad_requests_are_errors_and_hidden_tokens_are_left_out() {
             temperature,
             maps: vec![],
             spectra: false,
+            kernel_pairs: false,
         };
         assert!(analyze(q.view(), k.view(), v.view(), &request).is_err());
     }
@@ -142,6 +144,7 @@ fn bad_requests_are_errors_and_hidden_tokens_are_left_out() {
         temperature: 1.0,
         maps: vec![MapSpec::Taylor],
         spectra: false,
+        kernel_pairs: false,
     };
     assert!(analyze(bad.view(), k.view(), v.view(), &request).is_err());
     let r = analyze(q.view(), k.view(), v.view(), &request).expect("report");

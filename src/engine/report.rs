@@ -25,7 +25,10 @@ pub struct Request {
     /// Multiplies the softmax scale: `s = temperature / √d` (1 is the model's own).
     pub temperature: f64,
     pub maps: Vec<MapSpec>,
+    /// Singular-value spectra (the errors view): an SVD per map.
     pub spectra: bool,
+    /// Every query–key pair's exact and approximate kernel (the kernel view): O(N²·m).
+    pub kernel_pairs: bool,
 }
 
 /// One linear map against softmax.
@@ -39,7 +42,7 @@ pub struct MapReport {
     pub errors: ErrorMaps,
     pub rows: RowMetrics,
     pub output: OutputError,
-    pub kernel: KernelComparison,
+    pub kernel: Option<KernelComparison>,
     /// φ(q_i) rows, each divided by its own scale (exponential maps: by its largest term),
     /// for the feature heatmap.
     pub query_features: Array2<f64>,
@@ -115,7 +118,9 @@ pub fn analyze(
         let errors = error_maps(&softmax.weights, &attention.weights);
         let rows = row_metrics(&softmax.weights, &attention.weights);
         let output = output_error(&softmax.output, &attention.output);
-        let kernel = kernel_comparison(q, k, scale, &phi_q, &phi_k);
+        let kernel = request
+            .kernel_pairs
+            .then(|| kernel_comparison(q, k, scale, &phi_q, &phi_k));
         maps.push(MapReport {
             spec: spec.clone(),
             name: map.name(),
@@ -261,7 +266,9 @@ pub fn keep_rows(a: &Array2<f64>, kept: &[usize]) -> Array2<f64> {
     a.select(ndarray::Axis(0), kept)
 }
 
-/// Above this many tokens the all-heads overview is skipped: it runs every map on every head.
+/// Up to this many tokens the all-heads overview is computed with every change; up to
+/// [`OVERVIEW_LIMIT`] on request. It runs every map on every head.
+pub const OVERVIEW_AUTO: usize = 48;
 pub const OVERVIEW_LIMIT: usize = 128;
 
 /// Mean total variation between softmax and each requested map, for the all-heads overview:

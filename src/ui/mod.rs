@@ -56,6 +56,14 @@ fn install_panic_notice() {
     }));
 }
 
+/// A performance mark, for the keystroke benchmark (e2e/bench/keystroke.mjs).
+pub fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        // A failed mark only costs the benchmark a sample.
+        let _ = performance.mark(name);
+    }
+}
+
 /// A value shared by pointer; equal only to itself, so a memo downstream reruns exactly when
 /// it was recomputed.
 pub struct Shared<T>(pub Arc<T>);
@@ -176,6 +184,7 @@ fn App() -> impl IntoView {
             temperature: s.temperature,
             maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
             spectra: s.view == View::Errors,
+            kernel_pairs: s.view == View::Kernel,
         };
         Some(
             report::analyze(q.view(), k.view(), v.view(), &request)
@@ -190,10 +199,20 @@ fn App() -> impl IntoView {
     });
 
     // Every head at once, for the overview: only on the maps view, and only for short texts.
+    // Asked for by a button on longer texts; a new text asks again, so typing stays quick.
+    let overview_wanted = RwSignal::new(false);
+    let text = Memo::new(move |_| state.with(|s| s.text.clone()));
+    Effect::new(move |_| {
+        text.track();
+        overview_wanted.set(false);
+    });
     let overview = Memo::new(move |_| -> Option<Overview> {
         let trace = trace.get()?.ok()?;
         let s = state.get();
-        if s.view != View::Maps || trace.embeddings.nrows() > report::OVERVIEW_LIMIT {
+        let n = trace.embeddings.nrows();
+        let wanted =
+            n <= report::OVERVIEW_AUTO || (overview_wanted.get() && n <= report::OVERVIEW_LIMIT);
+        if s.view != View::Maps || !wanted {
             return None;
         }
         let request = Request {
@@ -201,6 +220,7 @@ fn App() -> impl IntoView {
             temperature: s.temperature,
             maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
             spectra: false,
+            kernel_pairs: false,
         };
         let heads = trace.layers.first().map_or(0, |l| l.queries.dim().0);
         let layers = (0..trace.layers.len())
@@ -239,7 +259,7 @@ fn App() -> impl IntoView {
             view! { <p class="error" role="alert" data-testid="analysis-error">{e}</p> }.into_any()
         }
         Some(Ok(a)) => {
-            view! { <views::ActiveView analysis=a state=state hovered=hovered model=model_ready overview=overview /> }
+            view! { <views::ActiveView analysis=a state=state hovered=hovered model=model_ready overview=overview overview_wanted=overview_wanted /> }
                 .into_any()
         }
     }

@@ -309,6 +309,9 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         let at = cursor.get();
         if let Some(canvas) = canvas_ref.get() {
             draw_heatmap(&canvas, &drawn, highlight, at);
+            if drawn.testid == "map-softmax" {
+                super::mark("kernelscope:maps-drawn");
+            }
         }
     });
     let cell_at = move |ev: &web_sys::MouseEvent| -> Option<(usize, usize)> {
@@ -513,6 +516,10 @@ fn ticks(range: (f64, f64), log: bool) -> Vec<(f64, String)> {
     let mut t = (range.0 / step).ceil() * step;
     let mut out = Vec::new();
     while t <= range.1 + 1e-12 && out.len() < 12 {
+        // A tick within rounding of zero is zero, not "−0.0".
+        if t.abs() < step * 1e-9 {
+            t = 0.0;
+        }
         let label = if step.abs() >= 1e4 || (step.abs() < 1e-3 && step != 0.0) {
             format!("{t:.1e}")
         } else {

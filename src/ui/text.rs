@@ -26,6 +26,7 @@ pub fn TextPanel(
         let handle = set_timeout_with_handle(
             move || {
                 let text = draft.get_untracked();
+                super::mark("kernelscope:text-committed");
                 state.update(|s| s.text = text);
             },
             DEBOUNCE,

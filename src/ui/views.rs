@@ -10,6 +10,7 @@ use super::plot::{Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fm
 use super::{Analysis, Model, Overview, Shared};
 use crate::engine::report::{self, MapReport};
 use crate::kernels::MapSpec;
+use crate::metrics::KernelComparison;
 use crate::state::{AppState, View};
 
 const SOFTMAX_FORMULA: &str = r#"<math display="block"><msub><mi>A</mi><mrow><mi>i</mi><mi>j</mi></mrow></msub><mo>=</mo><mfrac><mrow><mi>exp</mi><mo>(</mo><mi>s</mi><msub><mi>q</mi><mi>i</mi></msub><mo>·</mo><msub><mi>k</mi><mi>j</mi></msub><mo>)</mo></mrow><mrow><msub><mo>∑</mo><mi>l</mi></msub><mi>exp</mi><mo>(</mo><mi>s</mi><msub><mi>q</mi><mi>i</mi></msub><mo>·</mo><msub><mi>k</mi><mi>l</mi></msub><mo>)</mo></mrow></mfrac><mspace width="2em"/><msub><mover><mi>A</mi><mo>^</mo></mover><mrow><mi>i</mi><mi>j</mi></mrow></msub><mo>=</mo><mfrac><mrow><mi>φ</mi><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><mo>)</mo><mo>·</mo><mi>φ</mi><mo>(</mo><msub><mi>k</mi><mi>j</mi></msub><mo>)</mo></mrow><mrow><msub><mo>∑</mo><mi>l</mi></msub><mi>φ</mi><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><mo>)</mo><mo>·</mo><mi>φ</mi><mo>(</mo><msub><mi>k</mi><mi>l</mi></msub><mo>)</mo></mrow></mfrac></math>"#;
@@ -44,11 +45,12 @@ pub fn ActiveView(
     hovered: RwSignal<Option<usize>>,
     model: Memo<Option<Shared<Model>>>,
     overview: Memo<Option<Overview>>,
+    overview_wanted: RwSignal<bool>,
 ) -> impl IntoView {
     let view = state.with_untracked(|s| s.view);
     let body = match view {
         View::Maps => {
-            view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview /> }
+            view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview overview_wanted=overview_wanted /> }
                 .into_any()
         }
         View::Kernel => {
@@ -150,6 +152,7 @@ fn MapsView(
     hovered: RwSignal<Option<usize>>,
     state: RwSignal<AppState>,
     overview: Memo<Option<Overview>>,
+    overview_wanted: RwSignal<bool>,
 ) -> impl IntoView {
     let r = analysis.report.clone();
     let top = r.largest_weight();
@@ -201,7 +204,7 @@ fn MapsView(
             </div>
             {maps}
         </div>
-        <HeadsOverview state=state overview=overview n=analysis.tokens.tokens.len() />
+        <HeadsOverview state=state overview=overview wanted=overview_wanted n=analysis.tokens.tokens.len() />
     }
 }
 
@@ -211,11 +214,21 @@ fn MapsView(
 fn HeadsOverview(
     state: RwSignal<AppState>,
     overview: Memo<Option<Overview>>,
+    wanted: RwSignal<bool>,
     n: usize,
 ) -> impl IntoView {
     let grid = move || {
         let Some(Overview(layers)) = overview.get() else {
-            return view! { <p class="explain">{format!("The all-heads overview is computed for texts of up to {} tokens (this one has {n}).", report::OVERVIEW_LIMIT)}</p> }.into_any();
+            return if n <= report::OVERVIEW_LIMIT {
+                view! {
+                    <button data-testid="compute-overview" on:click=move |_| wanted.set(true)>
+                        {format!("Compare every head ({n} tokens: this takes a moment)")}
+                    </button>
+                }
+                .into_any()
+            } else {
+                view! { <p class="explain">{format!("The all-heads overview is computed for texts of up to {} tokens (this one has {n}).", report::OVERVIEW_LIMIT)}</p> }.into_any()
+            };
         };
         let (layer_now, head_now) = state.with_untracked(|s| (s.layer, s.head));
         layers
@@ -257,7 +270,7 @@ fn HeadsOverview(
 }
 
 /// Kernel pairs for the scatter: all of them for short texts, an even sample for long ones.
-fn kernel_points(m: &MapReport, kept: &[usize]) -> Vec<(f64, f64)> {
+fn kernel_points(kernel: &KernelComparison, kept: &[usize]) -> Vec<(f64, f64)> {
     let pairs: Vec<(usize, usize)> = kept
         .iter()
         .flat_map(|&i| kept.iter().map(move |&j| (i, j)))
@@ -266,7 +279,7 @@ fn kernel_points(m: &MapReport, kept: &[usize]) -> Vec<(f64, f64)> {
     pairs
         .into_iter()
         .step_by(step)
-        .map(|(i, j)| (m.kernel.exact[[i, j]], m.kernel.approx[[i, j]]))
+        .map(|(i, j)| (kernel.exact[[i, j]], kernel.approx[[i, j]]))
         .collect()
 }
 
@@ -283,7 +296,10 @@ fn KernelView(
         .maps
         .iter()
         .map(|m| {
-            let points = kernel_points(m, &kept);
+            let Some(kernel) = m.kernel.as_ref() else {
+                return view! { <p class="explain">"The kernel pairs are computed on this view only."</p> }.into_any();
+            };
+            let points = kernel_points(kernel, &kept);
             let below = points.iter().filter(|p| p.1 <= 0.0).count();
             let scatter = ChartPlot {
                 title: format!("{}: exact against approximate kernel", m.name),
@@ -337,13 +353,14 @@ fn KernelView(
                     <Chart plot=scatter />
                     <p class="stats">{format!(
                         "relative error {} · correlation {} · {} pairs ≤ 0 (hollow, on the axis){}",
-                        fmt(m.kernel.relative_frobenius), fmt(m.kernel.correlation), below,
-                        if m.kernel.overflowed > 0 { format!(" · {} pairs overflow f64", m.kernel.overflowed) } else { String::new() }
+                        fmt(kernel.relative_frobenius), fmt(kernel.correlation), below,
+                        if kernel.overflowed > 0 { format!(" · {} pairs overflow f64", kernel.overflowed) } else { String::new() }
                     )}</p>
                     <Heatmap plot=feature_plot hovered=hovered />
                     {against_m.map(|plot| view! { <Chart plot=plot /> })}
                 </div>
             }
+            .into_any()
         })
         .collect_view();
     view! {
