@@ -37,6 +37,9 @@ install_debian_packages() {
   [ -n "$(ldconfig -p | grep 'libvulkan.so.1 ')" ] || missing+=(libvulkan1)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
+  # The release build's CSP hook (scripts/csp.py) and the golden-file venv need Python.
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   if [ "${#missing[@]}" -eq 0 ]; then
     echo "Debian packages: present"
     return
