@@ -137,9 +137,9 @@ impl File<'_> {
             let (shape, data) = self.raw(&format!("{name}.q8"), Dtype::I8, 2)?;
             expect_shape(name, &shape, &[rows, cols])?;
             let scale = self.vector(&format!("{name}.scale"), rows)?;
-            data.iter()
-                .enumerate()
-                .map(|(i, &q)| f32::from(q as i8) * scale[i / cols])
+            data.chunks_exact(cols.max(1))
+                .zip(scale.iter())
+                .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q as i8) * s))
                 .collect()
         } else {
             let (bits, packed) = self.grouped_name(name)?;
@@ -156,16 +156,19 @@ impl File<'_> {
             let scale = self.halves(&format!("{name}.scale"), rows, groups)?;
             let min = self.halves(&format!("{name}.min"), rows, groups)?;
             let mask = (1u16 << bits) - 1;
-            let mut values = Vec::with_capacity(rows * cols);
-            for (row, bytes) in data.chunks_exact(row_bytes).enumerate() {
-                for col in 0..cols {
-                    // Values are packed least significant bit first, so a value spans two bytes at most.
-                    let bit = col * bits;
-                    let low = u16::from(bytes[bit / 8]);
-                    let high = bytes.get(bit / 8 + 1).map_or(0, |&b| u16::from(b));
-                    let q = ((low | high << 8) >> (bit % 8)) & mask;
-                    let g = row * groups + col / self.group;
-                    values.push(f32::from(q) * scale[g] + min[g]);
+            let mut values = vec![0f32; rows * cols];
+            let rows_out = values.chunks_exact_mut(cols);
+            for (row, (bytes, out)) in data.chunks_exact(row_bytes).zip(rows_out).enumerate() {
+                for (g, out) in out.chunks_exact_mut(self.group).enumerate() {
+                    let (scale, min) = (scale[row * groups + g], min[row * groups + g]);
+                    for (c, value) in out.iter_mut().enumerate() {
+                        // Packed least significant bit first: a value spans two bytes at most.
+                        let bit = (g * self.group + c) * bits;
+                        let low = u16::from(bytes[bit / 8]);
+                        let high = bytes.get(bit / 8 + 1).map_or(0, |&b| u16::from(b));
+                        let q = ((low | high << 8) >> (bit % 8)) & mask;
+                        *value = f32::from(q) * scale + min;
+                    }
                 }
             }
             values

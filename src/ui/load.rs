@@ -19,7 +19,12 @@ pub const MODEL_FILE: &str = "model.safetensors";
 pub const VOCAB_FILE: &str = "vocab.txt";
 
 pub async fn load() -> Result<Arc<Model>, String> {
-    let (weights, vocab) = (fetch(MODEL_FILE).await?, fetch(VOCAB_FILE).await?);
+    // Both requests are in flight at once; index.html also preloads the model.
+    let (weights, vocab) = (start(MODEL_FILE)?, start(VOCAB_FILE)?);
+    let (weights, vocab) = (
+        finish(MODEL_FILE, weights).await?,
+        finish(VOCAB_FILE, vocab).await?,
+    );
     let weights = Weights::from_safetensors(&weights).map_err(|e| e.to_string())?;
     let vocab = String::from_utf8(vocab).map_err(|_| format!("{VOCAB_FILE} is not UTF-8"))?;
     let tokenizer = Tokenizer::from_vocab_txt(&vocab).map_err(|e| e.to_string())?;
@@ -33,10 +38,14 @@ pub async fn load() -> Result<Arc<Model>, String> {
     Ok(Arc::new(Model { weights, tokenizer }))
 }
 
-async fn fetch(url: &str) -> Result<Vec<u8>, String> {
+fn start(url: &str) -> Result<js_sys::Promise, String> {
     let window = web_sys::window().ok_or("there is no window to fetch the model in")?;
+    Ok(window.fetch_with_str(url))
+}
+
+async fn finish(url: &str, request: js_sys::Promise) -> Result<Vec<u8>, String> {
     let failed = |why: String| format!("could not load {url}: {why}");
-    let response = JsFuture::from(window.fetch_with_str(url))
+    let response = JsFuture::from(request)
         .await
         .map_err(|e| failed(describe(&e)))?
         .dyn_into::<web_sys::Response>()

@@ -217,7 +217,13 @@ fn HeadsOverview(
     wanted: RwSignal<bool>,
     n: usize,
 ) -> impl IntoView {
+    // Compared after the maps are on screen (two frames on), so the overview never delays them.
+    let ready = RwSignal::new(false);
+    request_animation_frame(move || request_animation_frame(move || ready.set(true)));
     let grid = move || {
+        if !ready.get() {
+            return view! { <p class="pending">"Comparing every head…"</p> }.into_any();
+        }
         let Some(Overview(layers)) = overview.get() else {
             return if n <= report::OVERVIEW_LIMIT {
                 view! {
