@@ -301,3 +301,83 @@ fn buffers_are_reused_across_runs_without_mixing_results() {
         );
     }
 }
+
+#[test]
+fn report_seed_71_the_gpu_gives_the_cpu_report_for_both_masks() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    let engine = gpu();
+    let x = inputs(71, 24, 16, 16, 1.5);
+    let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let request = gpu_cases::full_request(mask);
+        let on_gpu = pollster::block_on(engine.analyze(q.view(), k.view(), v.view(), &request))
+            .expect("gpu report");
+        let on_cpu = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+        gpu_cases::check_report(&format!("{mask:?}"), &on_gpu, &on_cpu);
+    }
+}
+
+#[test]
+fn report_on_a_real_head_of_the_model_matches_the_cpu() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::{analyze, head};
+    use kernelscope::model::{forward::forward, tokenizer::Tokenizer, weights::Weights};
+    let w =
+        Weights::from_safetensors(include_bytes!("../assets/model.safetensors")).expect("model");
+    let t = Tokenizer::from_vocab_txt(include_str!("../assets/vocab.txt")).expect("vocab");
+    let ids: Vec<u32> = t
+        .encode(
+            "The cat that the dog chased ran up the tree because it was scared.",
+            512,
+        )
+        .tokens
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let trace = forward(&w, &ids, None).expect("forward");
+    let engine = gpu();
+    for (layer, h) in [(0, 2), (1, 8), (2, 8)] {
+        let [q, k, v] = head(&trace, layer, h).expect("head");
+        let request = gpu_cases::full_request(Mask::Bidirectional);
+        let on_gpu = pollster::block_on(engine.analyze(q.view(), k.view(), v.view(), &request))
+            .expect("gpu report");
+        let on_cpu = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+        gpu_cases::check_report(&format!("L{layer}.H{h}"), &on_gpu, &on_cpu);
+    }
+}
+
+#[test]
+fn a_lost_device_gives_the_cpu_report_and_the_reason() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::{Engine, GpuError};
+    let engine = gpu();
+    let x = inputs(72, 12, 8, 8, 1.0);
+    let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    let request = gpu_cases::full_request(Mask::Causal);
+    engine.destroy_device();
+    let outcome =
+        pollster::block_on(Engine::Gpu(engine).analyze(q.view(), k.view(), v.view(), &request));
+    assert!(
+        matches!(outcome.gpu_failure, Some(GpuError::DeviceLost(_))),
+        "{:?}",
+        outcome.gpu_failure
+    );
+    let got = outcome.value.expect("the CPU's report");
+    let want = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+    assert_eq!(got.softmax, want.softmax);
+    for (a, b) in got.maps.iter().zip(&want.maps) {
+        assert_eq!(a.attention, b.attention, "{}", a.name);
+        assert_eq!(a.rows, b.rows, "{}", a.name);
+    }
+    // Bad numbers are refused before either path runs, and blamed on the input.
+    let mut bad = q.clone();
+    bad[[0, 0]] = f64::NAN;
+    let engine = gpu();
+    let outcome =
+        pollster::block_on(Engine::Gpu(engine).analyze(bad.view(), k.view(), v.view(), &request));
+    assert!(outcome.value.is_err() && outcome.gpu_failure.is_none());
+}

@@ -261,3 +261,54 @@ async fn webgpu_buffers_are_reused_without_mixing_results() {
         assert!(engine.pooled_buffers() > 0);
     }
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_report_matches_the_cpu_report_for_both_masks() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    let engine = gpu().await;
+    let x = gpu_cases::inputs(71, 24, 16, 16, 1.5);
+    let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let request = gpu_cases::full_request(mask);
+        let on_gpu = engine
+            .analyze(q.view(), k.view(), v.view(), &request)
+            .await
+            .expect("gpu report");
+        let on_cpu = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+        gpu_cases::check_report(&format!("{mask:?}"), &on_gpu, &on_cpu);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_device_mid_report_gives_the_cpu_report_and_the_reason() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    let engine = gpu().await;
+    let x = gpu_cases::inputs(72, 12, 8, 8, 1.0);
+    let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    let request = gpu_cases::full_request(Mask::Causal);
+    engine.destroy_device();
+    // The browser reports the loss asynchronously; the report either sees it at once or fails
+    // on a later submission. Either way the answer is the CPU's, with the reason.
+    let mut outcome = Engine::Gpu(engine.clone())
+        .analyze(q.view(), k.view(), v.view(), &request)
+        .await;
+    for _ in 0..20 {
+        if outcome.gpu_failure.is_some() {
+            break;
+        }
+        outcome = Engine::Gpu(engine.clone())
+            .analyze(q.view(), k.view(), v.view(), &request)
+            .await;
+    }
+    assert!(outcome.gpu_failure.is_some(), "the loss is reported");
+    let got = outcome.value.expect("the CPU's report");
+    let want = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+    assert_eq!(got.softmax, want.softmax);
+    for (a, b) in got.maps.iter().zip(&want.maps) {
+        assert_eq!(a.attention, b.attention);
+    }
+}

@@ -127,6 +127,42 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// One head's report on the active path. A GPU failure gives the CPU's report and the
+    /// reason, so the caller can switch over and say why; the state is untouched either way.
+    pub async fn analyze(
+        &self,
+        q: ArrayView2<'_, f64>,
+        k: ArrayView2<'_, f64>,
+        v: ArrayView2<'_, f64>,
+        request: &report::Request,
+    ) -> Outcome<Result<report::Report, crate::attention::MathError>> {
+        // Bad numbers are the input's fault, not the GPU's: refuse them before choosing a path.
+        if let Err(e) = crate::attention::check_inputs(q, k, v) {
+            return Outcome {
+                value: Err(e),
+                gpu_failure: None,
+            };
+        }
+        let mut gpu_failure = None;
+        if let Engine::Gpu(gpu) = self {
+            match gpu.analyze(q, k, v, request).await {
+                Ok(r) => {
+                    return Outcome {
+                        value: Ok(r),
+                        gpu_failure: None,
+                    };
+                }
+                Err(error) => gpu_failure = Some(error),
+            }
+        }
+        Outcome {
+            value: report::analyze(q, k, v, request),
+            gpu_failure,
+        }
+    }
+}
+
 /// The largest absolute difference between two equally shaped matrices (∞ if shapes differ).
 pub fn max_abs_difference(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> f32 {
     if a.dim() != b.dim() {

@@ -226,3 +226,132 @@ pub fn check_kernel_pairs(
         1e-4,
     );
 }
+
+/// The positive feature maps, whose rows never cancel: the whole report is held to 1e-4.
+pub fn positive_maps() -> Vec<kernelscope::kernels::MapSpec> {
+    use kernelscope::kernels::MapSpec;
+    gpu_maps()
+        .into_iter()
+        .filter(|m| !matches!(m, MapSpec::Identity | MapSpec::Trig(_)))
+        .collect()
+}
+
+/// A GPU report against the CPU's for the same request: maps and outputs (1e-4 of each array's
+/// largest value, or 1e-6·κ in cancelling rows), error maps, per-row metrics, kernel pairs and
+/// spectra.
+pub fn check_report(
+    what: &str,
+    gpu: &kernelscope::engine::report::Report,
+    cpu: &kernelscope::engine::report::Report,
+) {
+    let f32s = |a: &Array2<f64>| a.mapv(|x| x as f32);
+    let list = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    assert_eq!(
+        (gpu.n, gpu.d, gpu.maps.len()),
+        (cpu.n, cpu.d, cpu.maps.len()),
+        "{what}: sizes"
+    );
+    assert_agrees(
+        &format!("{what} softmax"),
+        &f32s(&gpu.softmax.weights),
+        &cpu.softmax.weights,
+    );
+    assert_agrees(
+        &format!("{what} softmax output"),
+        &f32s(&gpu.softmax.output),
+        &cpu.softmax.output,
+    );
+    assert_list_agrees(
+        &format!("{what} softmax entropy"),
+        &list(&gpu.softmax_entropy),
+        &cpu.softmax_entropy,
+    );
+    for (g, c) in gpu.maps.iter().zip(&cpu.maps) {
+        let name = format!("{what} {}", c.name);
+        assert_eq!(g.name, c.name);
+        let kappa = &c.attention.conditioning;
+        assert_agrees_conditioned(
+            &format!("{name} weights"),
+            &f32s(&g.attention.weights),
+            &c.attention.weights,
+            kappa,
+        );
+        assert_agrees_conditioned(
+            &format!("{name} output"),
+            &f32s(&g.attention.output),
+            &c.attention.output,
+            kappa,
+        );
+        assert_eq!(
+            g.attention.degenerate_rows, c.attention.degenerate_rows,
+            "{name}: degenerate rows"
+        );
+        assert_agrees_conditioned(
+            &format!("{name} signed error"),
+            &f32s(&g.errors.signed),
+            &c.errors.signed,
+            kappa,
+        );
+        assert_agrees_conditioned(
+            &format!("{name} absolute error"),
+            &f32s(&g.errors.absolute),
+            &c.errors.absolute,
+            kappa,
+        );
+        assert!(
+            (g.errors.relative_frobenius - c.errors.relative_frobenius).abs()
+                <= 1e-4 * c.errors.relative_frobenius.max(1.0),
+            "{name}: relative error"
+        );
+        assert_list_agrees(
+            &format!("{name} entropy"),
+            &list(&g.rows.entropy_linear),
+            &c.rows.entropy_linear,
+        );
+        assert_list_agrees(&format!("{name} kl"), &list(&g.rows.kl), &c.rows.kl);
+        assert_list_agrees(&format!("{name} tv"), &list(&g.rows.tv), &c.rows.tv);
+        assert!(
+            (g.output.relative - c.output.relative).abs() <= 1e-4 * c.output.relative.max(1.0),
+            "{name}: output error"
+        );
+        match (&g.kernel, &c.kernel) {
+            (Some(gk), Some(ck)) => {
+                assert!(
+                    (gk.relative_frobenius - ck.relative_frobenius).abs()
+                        <= 1e-3 * ck.relative_frobenius.max(1.0),
+                    "{name}: kernel error"
+                );
+                assert!(
+                    (gk.correlation - ck.correlation).abs() <= 1e-3,
+                    "{name}: kernel correlation"
+                );
+            }
+            (None, None) => {}
+            _ => panic!("{name}: kernel pairs on one path only"),
+        }
+        match (&g.spectrum, &c.spectrum) {
+            (Some(gs), Some(cs)) => {
+                let top = cs.singular_values.first().copied().unwrap_or(1.0);
+                for (a, b) in gs.singular_values.iter().zip(&cs.singular_values) {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * top,
+                        "{name}: singular values {a} against {b}"
+                    );
+                }
+            }
+            (None, None) => {}
+            _ => panic!("{name}: a spectrum on one path only"),
+        }
+    }
+}
+
+/// The request every report test makes: the positive maps, spectra and kernel pairs.
+pub fn full_request(mask: kernelscope::attention::Mask) -> kernelscope::engine::report::Request {
+    kernelscope::engine::report::Request {
+        mask,
+        temperature: 1.0,
+        maps: positive_maps(),
+        spectra: true,
+        kernel_pairs: true,
+    }
+}

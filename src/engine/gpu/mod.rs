@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 mod compare;
 mod linear;
+mod report;
 mod softmax;
 
 use ndarray::{Array2, ArrayView2};
