@@ -103,6 +103,8 @@ for (const configuration of configurations) {
       await page.goto(server.url);
       // Default: the pronoun sentence (golden sentence s0), layer 0, head 2: the previous-token head.
       const softmax = await drawn(page, 'map-softmax');
+      const path = await page.getByTestId('view-maps').getAttribute('data-path');
+      assert.equal(path, configuration.backend, 'the report was computed on the active backend');
       compareToGolden(softmax, goldenHead('s0.l0.attention', 2), 'L0.H2 softmax');
       // The previous-token head: each text token looks at the one before it.
       for (let i = 2; i < softmax.length - 1; i++) {
@@ -133,7 +135,9 @@ for (const configuration of configurations) {
       await page.getByTestId('head').selectOption('8');
       await waitForUrl(page, 'layer=1');
       await waitForUrl(page, 'head=8');
-      softmax = await changed(page, 'map-softmax', softmax);
+      // Reports arrive asynchronously: wait for the one of layer 1, head 8.
+      await page.locator('[data-testid="view-maps"][data-head="1.8"]').waitFor({ timeout: 30_000 });
+      softmax = await drawn(page, 'map-softmax');
       compareToGolden(softmax, goldenHead('s0.l1.attention', 8), 'L1.H8 softmax');
 
       await page.getByTestId('causal').check();

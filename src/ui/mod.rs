@@ -110,6 +110,10 @@ pub struct Analysis {
     pub tokens: Tokens,
     /// Token indices shown in the maps ([CLS] and [SEP] can be hidden).
     pub kept: Arc<Vec<usize>>,
+    /// Whether WebGPU computed the report (else the CPU engine).
+    pub on_gpu: bool,
+    /// The layer and head the report is of.
+    pub head: (usize, usize),
 }
 
 /// Each chosen map's name and mean total variation from softmax, for one head.
@@ -163,44 +167,59 @@ fn App() -> impl IntoView {
                 .map_err(|e| e.to_string()),
         )
     });
-    let analysis = Memo::new(move |_| -> Option<Result<Analysis, String>> {
-        let trace = match trace.get()? {
-            Ok(t) => t,
-            Err(e) => return Some(Err(e)),
-        };
-        let tokens = tokens.get()?;
+    // The report runs on the active engine, asynchronously (GPU results are read back later).
+    // A GPU failure answers from the CPU and switches the engine over, with the reason shown.
+    let analysis = LocalResource::new(move || {
+        let active = engine.get();
+        let traced = trace.get();
+        let tokens = tokens.get();
         let s = state.get();
-        let n = tokens.tokens.len();
-        let kept: Vec<usize> = if s.specials || n <= 2 {
-            (0..n).collect()
-        } else {
-            (1..n - 1).collect()
-        };
-        let Some([q, k, v]) = report::head(&trace, s.layer, s.head) else {
-            return Some(Err(format!(
-                "the model has no layer {} head {}",
-                s.layer, s.head
-            )));
-        };
-        let request = Request {
-            mask: report::mask(s.causal),
-            temperature: s.temperature,
-            maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
-            spectra: s.view == View::Errors,
-            kernel_pairs: s.view == View::Kernel,
-        };
-        let analysed = report::analyze(q.view(), k.view(), v.view(), &request);
-        mark("kernelscope:report-done");
-        Some(
-            analysed
-                .map(|r| Analysis {
-                    report: Shared(Arc::new(r)),
-                    trace: trace.clone(),
-                    tokens,
-                    kept: Arc::new(kept),
-                })
-                .map_err(|e| format!("the math refused this head: {e}")),
-        )
+        async move {
+            let active = active?;
+            let trace = match traced? {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            let tokens = tokens?;
+            let n = tokens.tokens.len();
+            let kept: Vec<usize> = if s.specials || n <= 2 {
+                (0..n).collect()
+            } else {
+                (1..n - 1).collect()
+            };
+            let Some([q, k, v]) = report::head(&trace, s.layer, s.head) else {
+                return Some(Err(format!(
+                    "the model has no layer {} head {}",
+                    s.layer, s.head
+                )));
+            };
+            let request = Request {
+                mask: report::mask(s.causal),
+                temperature: s.temperature,
+                maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
+                spectra: s.view == View::Errors,
+                kernel_pairs: s.view == View::Kernel,
+            };
+            let outcome = active.analyze(q.view(), k.view(), v.view(), &request).await;
+            mark("kernelscope:report-done");
+            let on_gpu = active.is_gpu() && outcome.gpu_failure.is_none();
+            if let Some(error) = outcome.gpu_failure {
+                engine.set(Some(Engine::fallback(error)));
+            }
+            Some(
+                outcome
+                    .value
+                    .map(|r| Analysis {
+                        report: Shared(Arc::new(r)),
+                        trace: trace.clone(),
+                        tokens,
+                        kept: Arc::new(kept),
+                        on_gpu,
+                        head: (s.layer, s.head),
+                    })
+                    .map_err(|e| format!("the math refused this head: {e}")),
+            )
+        }
     });
 
     // Every head at once, for the overview: only on the maps view, and only for short texts.
@@ -258,7 +277,7 @@ fn App() -> impl IntoView {
     };
 
     let body = move || {
-        match analysis.get() {
+        match analysis.get().flatten() {
         None => ().into_any(),
         Some(Err(e)) => {
             view! { <p class="error" role="alert" data-testid="analysis-error">{e}</p> }.into_any()

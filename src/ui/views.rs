@@ -48,6 +48,8 @@ pub fn ActiveView(
     overview_wanted: RwSignal<bool>,
 ) -> impl IntoView {
     let view = state.with_untracked(|s| s.view);
+    let on_gpu = analysis.on_gpu;
+    let (layer, head) = analysis.head;
     let body = match view {
         View::Maps => {
             view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview overview_wanted=overview_wanted /> }
@@ -62,8 +64,10 @@ pub fn ActiveView(
         }
         View::Cost => view! { <CostView analysis=analysis state=state /> }.into_any(),
     };
+    let path = if on_gpu { "webgpu" } else { "cpu" };
     view! {
-        <section class="view" role="tabpanel" data-testid=format!("view-{}", view.as_str())>
+        <section class="view" role="tabpanel" data-testid=format!("view-{}", view.as_str()) data-path=path
+            data-head=format!("{layer}.{head}")>
             {body}
         </section>
     }
