@@ -396,6 +396,26 @@ pub struct Series {
     pub scatter: bool,
 }
 
+impl Series {
+    /// A line through the points.
+    pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            points,
+            band: None,
+            scatter: false,
+        }
+    }
+
+    /// The points alone (a scatter).
+    pub fn dots(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            scatter: true,
+            ..Self::line(name, points)
+        }
+    }
+}
+
 /// A chart: lines or points, optional log axes, an optional y = x line and vertical markers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartPlot {

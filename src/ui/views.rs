@@ -315,7 +315,7 @@ fn KernelView(
                 title: format!("{}: exact against approximate kernel", m.name),
                 x_label: "exp(s q·k)".into(),
                 y_label: "φ(q)·φ(k)".into(),
-                series: vec![Series { name: m.name.clone(), points, band: None, scatter: true }],
+                series: vec![Series::dots(m.name.clone(), points)],
                 log_x: true,
                 log_y: true,
                 diagonal: true,
@@ -407,10 +407,10 @@ fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -> impl Into
                 x_label: "query token".into(),
                 y_label: "nats / TV".into(),
                 series: vec![
-                    Series { name: "KL(A‖Â)".into(), points: rows_of(&m.rows.kl), band: None, scatter: false },
-                    Series { name: "TV".into(), points: rows_of(&m.rows.tv), band: None, scatter: false },
-                    Series { name: "entropy softmax".into(), points: rows_of(&r.softmax_entropy), band: None, scatter: false },
-                    Series { name: format!("entropy {}", m.name), points: rows_of(&m.rows.entropy_linear), band: None, scatter: false },
+                    Series::line("KL(A‖Â)", rows_of(&m.rows.kl)),
+                    Series::line("TV", rows_of(&m.rows.tv)),
+                    Series::line("entropy softmax", rows_of(&r.softmax_entropy)),
+                    Series::line(format!("entropy {}", m.name), rows_of(&m.rows.entropy_linear)),
                 ],
                 log_x: false,
                 log_y: false,
@@ -426,8 +426,8 @@ fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -> impl Into
                     x_label: "index".into(),
                     y_label: "σ".into(),
                     series: vec![
-                        Series { name: "softmax".into(), points: points(&soft.singular_values), band: None, scatter: false },
-                        Series { name: m.name.clone(), points: points(&lin.singular_values), band: None, scatter: false },
+                        Series::line("softmax", points(&soft.singular_values)),
+                        Series::line(m.name.clone(), points(&lin.singular_values)),
                     ],
                     log_x: false,
                     log_y: true,
@@ -487,16 +487,14 @@ fn SpreadView(
                         <td>{fmt(spread.sentence_cosine)}</td>
                     </tr>
                 }.into_any());
-                series.push(Series {
-                    name: spread.name,
-                    points: spread
+                series.push(Series::line(
+                    spread.name,
+                    spread
                         .hidden_change
                         .iter()
                         .map(|&(l, c)| (l as f64, c))
                         .collect(),
-                    band: None,
-                    scatter: false,
-                });
+                ));
             }
             Err(e) => rows
                 .push(view! { <tr><td>{map.name()}</td><td>{e.to_string()}</td></tr> }.into_any()),
@@ -536,21 +534,17 @@ fn CostView(analysis: Analysis, state: RwSignal<AppState>) -> impl IntoView {
     let r = analysis.report.clone();
     let d = r.d as f64;
     let ns: Vec<f64> = (7..=14).map(|e| 2f64.powi(e)).collect();
-    let mut series = vec![Series {
-        name: "softmax".into(),
-        points: ns.iter().map(|&n| (n, 4.0 * n * n * d)).collect(),
-        band: None,
-        scatter: false,
-    }];
+    let mut series = vec![Series::line(
+        "softmax",
+        ns.iter().map(|&n| (n, 4.0 * n * n * d)).collect(),
+    )];
     let mut markers = Vec::new();
     for m in &r.maps {
         let f = m.feature_dim as f64;
-        series.push(Series {
-            name: m.name.clone(),
-            points: ns.iter().map(|&n| (n, 4.0 * n * d * f)).collect(),
-            band: None,
-            scatter: false,
-        });
+        series.push(Series::line(
+            m.name.clone(),
+            ns.iter().map(|&n| (n, 4.0 * n * d * f)).collect(),
+        ));
         // 4N²d = 4Ndm where N = m.
         markers.push((
             f,
@@ -576,18 +570,16 @@ fn CostView(analysis: Analysis, state: RwSignal<AppState>) -> impl IntoView {
         series: r
             .maps
             .iter()
-            .map(|m| Series {
-                name: m.name.clone(),
-                points: vec![(4.0 * n * d * m.feature_dim as f64, mean(&m.rows.tv))],
-                band: None,
-                scatter: true,
+            .map(|m| {
+                Series::dots(
+                    m.name.clone(),
+                    vec![(4.0 * n * d * m.feature_dim as f64, mean(&m.rows.tv))],
+                )
             })
-            .chain(std::iter::once(Series {
-                name: "softmax".into(),
-                points: vec![(4.0 * n * n * d, 0.0)],
-                band: None,
-                scatter: true,
-            }))
+            .chain(std::iter::once(Series::dots(
+                "softmax",
+                vec![(4.0 * n * n * d, 0.0)],
+            )))
             .collect(),
         log_x: true,
         log_y: false,
