@@ -381,3 +381,31 @@ fn a_lost_device_gives_the_cpu_report_and_the_reason() {
         pollster::block_on(Engine::Gpu(engine).analyze(bad.view(), k.view(), v.view(), &request));
     assert!(outcome.value.is_err() && outcome.gpu_failure.is_none());
 }
+
+#[test]
+fn streaming_softmax_seed_81_matches_the_full_form_on_both_paths() {
+    use kernelscope::attention::{Mask, softmax_outputs};
+    let engine = gpu();
+    for (n, d, d_v, spread) in [(1, 4, 3, 1.0), (37, 16, 8, 3.0), (300, 32, 32, 1.0)] {
+        let x = inputs(81 + n as u64, n, d, d_v, spread);
+        let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+        let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let full = softmax_attention(q.view(), k.view(), v.view(), f64::from(x.scale), mask);
+            let streamed = softmax_outputs(q.view(), k.view(), v.view(), f64::from(x.scale), mask);
+            let gap = (&streamed - &full.output)
+                .mapv(f64::abs)
+                .fold(0.0f64, |a, &b| a.max(b));
+            assert!(gap < 1e-12, "CPU streaming against the full form: {gap:e}");
+            let on_gpu = pollster::block_on(engine.softmax_outputs(
+                x.q.view(),
+                x.k.view(),
+                x.v.view(),
+                x.scale,
+                mask,
+            ))
+            .expect("gpu");
+            assert_agrees(&format!("streaming n={n} {mask:?}"), &on_gpu, &full.output);
+        }
+    }
+}

@@ -312,3 +312,27 @@ async fn a_lost_device_mid_report_gives_the_cpu_report_and_the_reason() {
         assert_eq!(a.attention, b.attention);
     }
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_streaming_softmax_matches_the_cpu() {
+    use kernelscope::attention::{Mask, softmax_attention};
+    let engine = gpu().await;
+    for (n, d, d_v, spread) in [(1, 4, 3, 1.0), (37, 16, 8, 3.0), (300, 32, 32, 1.0)] {
+        let x = gpu_cases::inputs(81 + n as u64, n, d, d_v, spread);
+        let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let full = softmax_attention(
+                f64s(&x.q).view(),
+                f64s(&x.k).view(),
+                f64s(&x.v).view(),
+                f64::from(x.scale),
+                mask,
+            );
+            let on_gpu = engine
+                .softmax_outputs(x.q.view(), x.k.view(), x.v.view(), x.scale, mask)
+                .await
+                .expect("gpu");
+            gpu_cases::assert_agrees(&format!("streaming n={n} {mask:?}"), &on_gpu, &full.output);
+        }
+    }
+}

@@ -129,6 +129,43 @@ pub fn softmax_attention(
     }
 }
 
+/// Softmax attention's outputs `O = softmax(s·Q·Kᵀ + mask)·V`, one query row at a time, so
+/// memory is O(N·d) rather than the N×N matrix: the form that reaches long sequences, for timing
+/// against linear attention's O(N) form. Same numbers as [`softmax_attention`]'s output.
+pub fn softmax_outputs(
+    q: ArrayView2<'_, f64>,
+    k: ArrayView2<'_, f64>,
+    v: ArrayView2<'_, f64>,
+    scale: f64,
+    mask: Mask,
+) -> Array2<f64> {
+    let (n_q, n_k) = (q.nrows(), k.nrows());
+    let mut output = Array2::<f64>::zeros((n_q, v.ncols()));
+    let mut row_weights = vec![0.0f64; n_k];
+    for i in 0..n_q {
+        let visible = mask.visible(i, n_k);
+        if visible == 0 {
+            continue;
+        }
+        let qi = q.row(i);
+        let mut top = f64::NEG_INFINITY;
+        for (j, w) in row_weights.iter_mut().enumerate().take(visible) {
+            *w = scale * qi.dot(&k.row(j));
+            top = top.max(*w);
+        }
+        let mut total = 0.0f64;
+        for w in row_weights.iter_mut().take(visible) {
+            *w = (*w - top).exp();
+            total += *w;
+        }
+        let mut out = output.row_mut(i);
+        for (j, &w) in row_weights.iter().enumerate().take(visible) {
+            out.scaled_add(w / total, &v.row(j));
+        }
+    }
+    output
+}
+
 /// Relative size below which a linear normaliser counts as zero: `|Σ_j φ(q_i)·φ(k_j)|` is
 /// compared with `Σ_c |φ(q_i)_c| · Σ_j |φ(k_j)_c|`, a bound on the terms that could cancel.
 pub const DEGENERATE_THRESHOLD: f64 = 1e-6;

@@ -60,6 +60,7 @@ struct ScoreDims {
 struct Kernels {
     scores: wgpu::ComputePipeline,
     softmax_rows: wgpu::ComputePipeline,
+    softmax_streaming: wgpu::ComputePipeline,
     matmul: wgpu::ComputePipeline,
     features_pointwise: wgpu::ComputePipeline,
     abs_prefix: wgpu::ComputePipeline,
@@ -175,6 +176,11 @@ impl GpuEngine {
                 &device,
                 "softmax rows",
                 wgpu::include_wgsl!("../../../shaders/softmax_rows.wgsl"),
+            ),
+            softmax_streaming: compile(
+                &device,
+                "softmax streaming",
+                wgpu::include_wgsl!("../../../shaders/softmax_streaming.wgsl"),
             ),
             matmul: compile(
                 &device,

@@ -21,7 +21,82 @@ struct SoftmaxParams {
     scale: f32,
 }
 
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct StreamingParams {
+    rows: u32,
+    keys: u32,
+    d: u32,
+    d_v: u32,
+    scale: f32,
+    causal: u32,
+    pad: [u32; 2],
+}
+
+/// The head and value dimensions `shaders/softmax_streaming.wgsl` holds per row.
+const STREAMING_MAX_DIM: usize = 128;
+
 impl GpuEngine {
+    /// Softmax attention's outputs `O = softmax(s·Q·Kᵀ + mask)·V` without the N×N matrix
+    /// (online softmax, one invocation per query row): the form that reaches long sequences,
+    /// for timing against linear attention's O(N) form. The twin of
+    /// [`crate::attention::softmax_outputs`].
+    pub async fn softmax_outputs(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<Array2<f32>, GpuError> {
+        self.ensure_alive()?;
+        let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
+        if d != d_k || n_k != n_v || n_q == 0 || n_k == 0 || d == 0 || d_v == 0 {
+            return Err(GpuError::Shape(format!(
+                "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}"
+            )));
+        }
+        if d > STREAMING_MAX_DIM || d_v > STREAMING_MAX_DIM {
+            return Err(GpuError::TooLarge(format!(
+                "head dimension {d} or value dimension {d_v} above {STREAMING_MAX_DIM}"
+            )));
+        }
+        for (what, len) in [
+            ("the queries", n_q * d),
+            ("the keys", n_k * d),
+            ("the values", n_k * d_v),
+            ("the outputs", n_q * d_v),
+        ] {
+            self.fits(what, len)?;
+        }
+        let params = StreamingParams {
+            rows: n_q as u32,
+            keys: n_k as u32,
+            d: d as u32,
+            d_v: d_v as u32,
+            scale,
+            causal: u32::from(mask == Mask::Causal),
+            pad: [0; 2],
+        };
+        let mut results = self
+            .run(|gpu, encoder| {
+                let params = gpu.uniform("streaming params", &params);
+                let queries = gpu.upload_matrix("queries", q);
+                let keys = gpu.upload_matrix("keys", k);
+                let values = gpu.upload_matrix("values", v);
+                let outputs = gpu.output_buffer("outputs", n_q * d_v);
+                gpu.dispatch(
+                    encoder,
+                    &gpu.kernels.softmax_streaming,
+                    &[&params, &queries, &keys, &values, &outputs],
+                    gpu.grid((n_q as u32).div_ceil(64)),
+                );
+                Ok(vec![(outputs, n_q * d_v)])
+            })
+            .await?;
+        into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))
+    }
+
     /// Attention scores `S = Q·Kᵀ · scale` on the GPU; the twin of [`super::cpu::scores`].
     pub async fn scores(
         &self,
