@@ -315,3 +315,27 @@ for (const configuration of configurations) {
     }
   });
 }
+
+for (const configuration of configurations) {
+  test(`${configuration.name}: the cost view measures softmax against each map on this device`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page, errors } = await openPage(browser.context);
+      await page.goto(`${server.url}?view=cost&maps=elu,performer`);
+      await page.getByTestId('measure').click();
+      const chart = page.getByTestId('cost-measured');
+      await chart.waitFor({ timeout: 120_000 });
+      const series = JSON.parse(await chart.getAttribute('data-series'));
+      const names = series.map(([name]) => name);
+      assert.deepEqual(names, ['softmax (streaming)', 'elu+1', 'Performer FAVOR+ (m=64, orthogonal)']);
+      for (const [name, points] of series) {
+        assert.deepEqual(points.map(([n]) => n), [128, 256, 512, 1024, 2048], name);
+        assert.ok(points.every(([, ms]) => ms > 0 && Number.isFinite(ms)), `${name}: positive times`);
+      }
+      assert.match(await page.getByTestId('view-cost').getAttribute('data-path'), new RegExp(configuration.backend));
+      assert.deepEqual(errors, [], 'no console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+}

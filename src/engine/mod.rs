@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod demo;
 pub mod gpu;
 pub mod report;
+pub mod sweep;
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};

@@ -283,7 +283,7 @@ fn App() -> impl IntoView {
             view! { <p class="error" role="alert" data-testid="analysis-error">{e}</p> }.into_any()
         }
         Some(Ok(a)) => {
-            view! { <views::ActiveView analysis=a state=state hovered=hovered model=model_ready overview=overview overview_wanted=overview_wanted /> }
+            view! { <views::ActiveView analysis=a state=state hovered=hovered model=model_ready overview=overview overview_wanted=overview_wanted engine=engine /> }
                 .into_any()
         }
     }

@@ -8,7 +8,9 @@ use ndarray::Array2;
 
 use super::plot::{Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt};
 use super::{Analysis, Model, Overview, Shared};
+use crate::engine::Engine;
 use crate::engine::report::{self, MapReport};
+use crate::engine::sweep::{SOFTMAX, SweepPoint, crossover, sweep};
 use crate::kernels::MapSpec;
 use crate::metrics::KernelComparison;
 use crate::state::{AppState, View};
@@ -46,6 +48,7 @@ pub fn ActiveView(
     model: Memo<Option<Shared<Model>>>,
     overview: Memo<Option<Overview>>,
     overview_wanted: RwSignal<bool>,
+    engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
     let view = state.with_untracked(|s| s.view);
     let on_gpu = analysis.on_gpu;
@@ -62,7 +65,7 @@ pub fn ActiveView(
         View::Spread => {
             view! { <SpreadView analysis=analysis state=state model=model /> }.into_any()
         }
-        View::Cost => view! { <CostView analysis=analysis state=state /> }.into_any(),
+        View::Cost => view! { <CostView analysis=analysis state=state engine=engine /> }.into_any(),
     };
     let path = if on_gpu { "webgpu" } else { "cpu" };
     view! {
@@ -528,8 +531,112 @@ fn SpreadView(
     .into_any()
 }
 
+/// Lengths the in-page sweep times: up to 2048, so it finishes in seconds even on the CPU.
+const SWEEP_LENGTHS: [usize; 5] = [128, 256, 512, 1024, 2048];
+
+/// Softmax against each chosen map as N grows, measured on this device's active engine.
 #[component]
-fn CostView(analysis: Analysis, state: RwSignal<AppState>) -> impl IntoView {
+fn MeasuredSweep(
+    state: RwSignal<AppState>,
+    engine: RwSignal<Option<Engine>, LocalStorage>,
+) -> impl IntoView {
+    let points = RwSignal::new(None::<(Vec<SweepPoint>, bool)>);
+    let running = RwSignal::new(false);
+    let start = move |_| {
+        let Some(active) = engine.get_untracked() else {
+            return;
+        };
+        let s = state.get_untracked();
+        let maps: Vec<MapSpec> = s.maps.iter().map(|&k| s.spec(k)).collect();
+        running.set(true);
+        leptos::task::spawn_local(async move {
+            let now = || {
+                web_sys::window()
+                    .and_then(|w| w.performance())
+                    .map_or(0.0, |p| p.now())
+            };
+            let measured = sweep(&active, &maps, &SWEEP_LENGTHS, now, pause).await;
+            points.set(Some((measured, active.is_gpu())));
+            running.set(false);
+        });
+    };
+    let chart = move || {
+        points.get().map(|(measured, on_gpu)| {
+            let mut names: Vec<String> = Vec::new();
+            for p in &measured {
+                if !names.contains(&p.work) {
+                    names.push(p.work.clone());
+                }
+            }
+            let series = names
+                .iter()
+                .map(|name| {
+                    Series::line(
+                        name.clone(),
+                        measured
+                            .iter()
+                            .filter(|p| &p.work == name)
+                            .map(|p| (p.n as f64, p.ms))
+                            .collect(),
+                    )
+                })
+                .collect();
+            let markers = names
+                .iter()
+                .filter(|n| n.as_str() != SOFTMAX)
+                .filter_map(|n| {
+                    crossover(&measured, n)
+                        .map(|at| (at as f64, format!("{n} faster from N = {at}")))
+                })
+                .collect();
+            let plot = ChartPlot {
+                title: format!(
+                    "measured on this device ({}), d = 32",
+                    if on_gpu { "WebGPU" } else { "CPU" }
+                ),
+                x_label: "tokens N".into(),
+                y_label: "ms".into(),
+                series,
+                log_x: true,
+                log_y: true,
+                diagonal: false,
+                markers,
+                testid: "cost-measured".into(),
+            };
+            view! { <Chart plot=plot /> }
+        })
+    };
+    view! {
+        <div class="card">
+            <p class="explain">
+                "Time softmax (streaming, outputs only) against each chosen map's O(N) recurrent form, N = 128 to 2048, on the active engine, end to end. "
+                "The crossover marks where a map becomes faster."
+            </p>
+            <button data-testid="measure" on:click=start disabled=move || running.get()>
+                {move || if running.get() { "Measuring…" } else { "Measure on this device" }}
+            </button>
+            {chart}
+        </div>
+    }
+}
+
+/// One turn of the browser's event loop, so the page stays responsive during the sweep.
+async fn pause() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            // If the timer cannot be set, the sweep simply does not yield this once.
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[component]
+fn CostView(
+    analysis: Analysis,
+    state: RwSignal<AppState>,
+    engine: RwSignal<Option<Engine>, LocalStorage>,
+) -> impl IntoView {
     let s = state.get_untracked();
     let r = analysis.report.clone();
     let d = r.d as f64;
@@ -593,12 +700,13 @@ fn CostView(analysis: Analysis, state: RwSignal<AppState>) -> impl IntoView {
             <div class="formula" inner_html=COST_FORMULA></div>
             <p class="explain">
                 "Softmax costs grow with N², linear attention with N·m: the linear form pays off only past N ≈ m (the marked crossovers). "
-                "Below that, softmax is both cheaper and exact. Measured timings of both engines are in the project's README."
+                "Below that, softmax is both cheaper and exact. Measure both on this device below; the project's README has native timings to N = 16384."
             </p>
         </div>
         <div class="cards">
             <div class="card"><Chart plot=flops /></div>
             <div class="card"><Chart plot=tradeoff /></div>
+            <MeasuredSweep state=state engine=engine />
         </div>
     }
 }
