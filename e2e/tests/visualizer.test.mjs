@@ -75,14 +75,17 @@ async function waitForUrl(page, fragment) {
   await page.waitForFunction((f) => decodeURIComponent(location.search.replace(/\+/g, ' ')).includes(f), fragment, { timeout: 10_000 });
 }
 
-/** Wait until a figure's values differ from `before`. */
-async function changed(page, testid, before) {
+/**
+ * Wait until the view shows the report of the state in the address (reports arrive
+ * asynchronously; the view names the state it was computed for), then read a figure.
+ */
+async function settled(page, testid, path) {
   await page.waitForFunction(
-    ([id, old]) => {
-      const el = document.querySelector(`[data-testid="${id}"]`);
-      return el && el.dataset.values !== old;
+    (want) => {
+      const view = document.querySelector('[data-testid^="view-"]');
+      return view && view.dataset.state === location.search.replace(/^\?/, '') && (!want || view.dataset.path === want);
     },
-    [testid, JSON.stringify(before)],
+    path,
     { timeout: 30_000 },
   );
   return drawn(page, testid);
@@ -102,9 +105,13 @@ for (const configuration of configurations) {
       const { page, errors } = await openPage(browser.context);
       await page.goto(server.url);
       // Default: the pronoun sentence (golden sentence s0), layer 0, head 2: the previous-token head.
+      // The CPU may answer first while WebGPU starts; the report then reruns on the GPU.
+      await page.waitForFunction(
+        (want) => document.querySelector('[data-testid="view-maps"]')?.dataset.path === want,
+        configuration.backend,
+        { timeout: 30_000 },
+      );
       const softmax = await drawn(page, 'map-softmax');
-      const path = await page.getByTestId('view-maps').getAttribute('data-path');
-      assert.equal(path, configuration.backend, 'the report was computed on the active backend');
       compareToGolden(softmax, goldenHead('s0.l0.attention', 2), 'L0.H2 softmax');
       // The previous-token head: each text token looks at the one before it.
       for (let i = 2; i < softmax.length - 1; i++) {
@@ -135,31 +142,31 @@ for (const configuration of configurations) {
       await page.getByTestId('head').selectOption('8');
       await waitForUrl(page, 'layer=1');
       await waitForUrl(page, 'head=8');
-      // Reports arrive asynchronously: wait for the one of layer 1, head 8.
-      await page.locator('[data-testid="view-maps"][data-head="1.8"]').waitFor({ timeout: 30_000 });
-      softmax = await drawn(page, 'map-softmax');
+      softmax = await settled(page, 'map-softmax');
+      assert.equal(await page.getByTestId('view-maps').getAttribute('data-head'), '1.8');
       compareToGolden(softmax, goldenHead('s0.l1.attention', 8), 'L1.H8 softmax');
 
       await page.getByTestId('causal').check();
       await waitForUrl(page, 'causal=1');
-      softmax = await changed(page, 'map-softmax', softmax);
+      softmax = await settled(page, 'map-softmax');
       softmax.forEach((row, i) => row.forEach((v, j) => j > i && assert.equal(v, 0, `causal: A[${i},${j}]`)));
 
       await page.getByTestId('use-trig').check();
       await page.getByTestId('use-taylor').uncheck();
       await waitForUrl(page, 'maps=elu,performer,trig');
-      await drawn(page, 'map-trig');
+      await settled(page, 'map-trig');
       assert.equal(await page.locator('[data-testid="map-taylor"]').count(), 0);
 
-      const performer = await drawn(page, 'map-performer');
+      const performer = await settled(page, 'map-performer');
       await page.getByTestId('m').fill('16');
       await page.getByTestId('m').dispatchEvent('change');
       await waitForUrl(page, 'm=16');
-      const performer16 = await changed(page, 'map-performer', performer);
+      const performer16 = await settled(page, 'map-performer');
+      assert.notDeepEqual(performer16, performer, 'm changes the random features');
       await page.getByTestId('seed').fill('7');
       await page.getByTestId('seed').dispatchEvent('change');
       await waitForUrl(page, 'seed=7');
-      await changed(page, 'map-performer', performer16);
+      assert.notDeepEqual(await settled(page, 'map-performer'), performer16, 'the seed changes them');
       await page.getByTestId('orthogonal').uncheck();
       await waitForUrl(page, 'ortho=0');
 
@@ -180,7 +187,8 @@ for (const configuration of configurations) {
         await page.getByTestId(`view-${view}`).waitFor();
         if (view !== 'maps') await waitForUrl(page, `view=${view}`);
       }
-      await drawn(page, 'map-softmax');
+      // Compare what the same engine drew: the CPU may answer first while WebGPU starts.
+      await settled(page, 'map-softmax', configuration.backend);
       const shared = page.url();
       const before = await page.getByTestId('map-softmax').getAttribute('data-values');
       const performerBefore = await page.getByTestId('map-performer').getAttribute('data-values');
@@ -188,7 +196,7 @@ for (const configuration of configurations) {
       const second = await openPage(browser.context);
       guard(second.page, second.errors);
       await second.page.goto(shared);
-      await drawn(second.page, 'map-softmax');
+      await settled(second.page, 'map-softmax', configuration.backend);
       assert.equal(await second.page.getByTestId('map-softmax').getAttribute('data-values'), before, 'same softmax map');
       assert.equal(await second.page.getByTestId('map-performer').getAttribute('data-values'), performerBefore, 'same random features');
       assert.equal(await second.page.getByTestId('text').inputValue(), 'the dog saw the cat');

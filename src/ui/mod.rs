@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::engine::report::{self, Report, Request};
-use crate::engine::{Engine, GpuError};
+use crate::engine::{CpuReason, Engine, GpuError};
 use crate::model::forward::{Trace, forward};
 use crate::model::tokenizer::Token;
 use crate::state::{AppState, Notice, View};
@@ -114,6 +114,8 @@ pub struct Analysis {
     pub on_gpu: bool,
     /// The layer and head the report is of.
     pub head: (usize, usize),
+    /// The state it was computed for, as its query string (tests wait for it to match the URL).
+    pub query: String,
 }
 
 /// Each chosen map's name and mean total variation from softmax, for one head.
@@ -131,6 +133,10 @@ fn App() -> impl IntoView {
     let state = RwSignal::new(initial);
     let notices = RwSignal::new(notices);
     let hovered = RwSignal::new(None::<usize>);
+    provide_context(views::SweepResults {
+        points: RwSignal::new(None),
+        running: RwSignal::new(false),
+    });
 
     // Keep the URL in step with the state, so the address bar is always a shareable link.
     Effect::new(move |_| url::replace_query(&state.with(AppState::to_query)));
@@ -175,7 +181,9 @@ fn App() -> impl IntoView {
         let tokens = tokens.get();
         let s = state.get();
         async move {
-            let active = active?;
+            // While WebGPU is still starting, the CPU answers, so the first maps do not wait
+            // for the device; the report reruns on the GPU once it is up.
+            let active = active.unwrap_or(Engine::Cpu(CpuReason::Chosen));
             let trace = match traced? {
                 Ok(t) => t,
                 Err(e) => return Some(Err(e)),
@@ -216,6 +224,7 @@ fn App() -> impl IntoView {
                         kept: Arc::new(kept),
                         on_gpu,
                         head: (s.layer, s.head),
+                        query: s.to_query(),
                     })
                     .map_err(|e| format!("the math refused this head: {e}")),
             )

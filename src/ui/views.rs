@@ -53,6 +53,7 @@ pub fn ActiveView(
     let view = state.with_untracked(|s| s.view);
     let on_gpu = analysis.on_gpu;
     let (layer, head) = analysis.head;
+    let query = analysis.query.clone();
     let body = match view {
         View::Maps => {
             view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview overview_wanted=overview_wanted /> }
@@ -70,7 +71,7 @@ pub fn ActiveView(
     let path = if on_gpu { "webgpu" } else { "cpu" };
     view! {
         <section class="view" role="tabpanel" data-testid=format!("view-{}", view.as_str()) data-path=path
-            data-head=format!("{layer}.{head}")>
+            data-head=format!("{layer}.{head}") data-state=query>
             {body}
         </section>
     }
@@ -540,8 +541,8 @@ fn MeasuredSweep(
     state: RwSignal<AppState>,
     engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
-    let points = RwSignal::new(None::<(Vec<SweepPoint>, bool)>);
-    let running = RwSignal::new(false);
+    // Kept by the app, so a measurement survives the view being redrawn.
+    let SweepResults { points, running } = expect_context::<SweepResults>();
     let start = move |_| {
         let Some(active) = engine.get_untracked() else {
             return;
@@ -612,12 +613,20 @@ fn MeasuredSweep(
                 "Time softmax (streaming, outputs only) against each chosen map's O(N) recurrent form, N = 128 to 2048, on the active engine, end to end. "
                 "The crossover marks where a map becomes faster."
             </p>
-            <button data-testid="measure" on:click=start disabled=move || running.get()>
+            <button data-testid="measure" on:click=start
+                disabled=move || running.get() || engine.with(Option::is_none)>
                 {move || if running.get() { "Measuring…" } else { "Measure on this device" }}
             </button>
             {chart}
         </div>
     }
+}
+
+/// The last in-page sweep: its points and whether WebGPU ran it; and whether one is running.
+#[derive(Clone, Copy)]
+pub struct SweepResults {
+    pub points: RwSignal<Option<(Vec<SweepPoint>, bool)>>,
+    pub running: RwSignal<bool>,
 }
 
 /// One turn of the browser's event loop, so the page stays responsive during the sweep.
