@@ -21,13 +21,16 @@ async function sample(page, value) {
     const t0 = performance.now();
     box.value = v;
     box.dispatchEvent(new Event('input', { bubbles: true }));
-    const after = (name) => performance.getEntriesByName(name).find((e) => e.startTime > t0);
+    // Each mark after the one before it: late work of an earlier input cannot be mistaken for this one.
+    const after = (name, since) => performance.getEntriesByName(name).find((e) => e.startTime > since);
     for (let waited = 0; waited < 60000; waited += 5) {
-      const drawn = after('kernelscope:maps-drawn');
-      const committed = after('kernelscope:text-committed');
-      const model = after('kernelscope:model-done');
-      const report = after('kernelscope:report-done');
-      if (drawn && committed && model && report) {
+      const committed = after('kernelscope:text-committed', t0);
+      const model = committed && after('kernelscope:model-done', committed.startTime);
+      const report = model && after('kernelscope:report-done', model.startTime);
+      const drawn = report && after('kernelscope:maps-drawn', report.startTime);
+      if (drawn) {
+        // Let any late work of this input finish before the next one starts.
+        await new Promise((r) => setTimeout(r, 300));
         return {
           total: drawn.startTime - t0,
           compute: drawn.startTime - committed.startTime,
