@@ -347,3 +347,32 @@ for (const configuration of configurations) {
     }
   });
 }
+
+test('the all-heads overview opens the head it names, and is offered on request for longer texts', async () => {
+  const browser = await launch(configurations[1]);
+  try {
+    const { page, errors } = await openPage(browser.context);
+    await page.goto(server.url);
+    const thumb = page.getByTestId('thumb-1-8');
+    await thumb.waitFor({ timeout: 60_000 });
+    const worst = Number(await thumb.getAttribute('data-worst-tv'));
+    assert.ok(worst >= 0 && Number.isFinite(worst), `worst TV ${worst}`);
+    await thumb.click();
+    await waitForUrl(page, 'layer=1');
+    await waitForUrl(page, 'head=8');
+    await page.locator('[data-testid="view-maps"][data-head="1.8"]').waitFor({ timeout: 30_000 });
+    compareToGolden(await settled(page, 'map-softmax'), goldenHead('s0.l1.attention', 8), 'L1.H8 from the overview');
+
+    // 60 tokens: above the automatic limit (48), so the overview waits for a click.
+    await page.getByTestId('text').fill(Array(58).fill('the').join(' '));
+    const button = page.getByTestId('compute-overview');
+    await button.waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('[data-testid^="thumb-"]').count(), 0);
+    await button.click();
+    await page.getByTestId('thumb-2-11').waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid^="thumb-"]').count(), 36);
+    assert.deepEqual(errors, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});
