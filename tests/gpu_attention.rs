@@ -409,3 +409,27 @@ fn streaming_softmax_seed_81_matches_the_full_form_on_both_paths() {
         }
     }
 }
+
+#[test]
+fn a_refused_device_request_falls_back_to_the_cpu_with_the_reason() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::{BackendChoice, Engine};
+    let engine = pollster::block_on(Engine::start_with_limits(
+        BackendChoice::Auto,
+        |_| {},
+        gpu_cases::impossible_limits(),
+    ));
+    gpu_cases::check_refused_device(&engine);
+    let x = inputs(73, 10, 8, 8, 1.0);
+    let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    let request = gpu_cases::full_request(Mask::Bidirectional);
+    let outcome = pollster::block_on(engine.analyze(q.view(), k.view(), v.view(), &request));
+    assert!(
+        outcome.gpu_failure.is_none(),
+        "a CPU engine has no GPU to fail"
+    );
+    let want = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+    assert_eq!(outcome.value.expect("report").softmax, want.softmax);
+}

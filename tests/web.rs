@@ -336,3 +336,11 @@ async fn webgpu_streaming_softmax_matches_the_cpu() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_device_request_falls_back_to_the_cpu_with_the_reason() {
+    let engine =
+        Engine::start_with_limits(BackendChoice::Auto, |_| {}, gpu_cases::impossible_limits())
+            .await;
+    gpu_cases::check_refused_device(&engine);
+}

@@ -80,9 +80,18 @@ pub struct Outcome<T> {
 impl Engine {
     /// Start the chosen backend; a GPU that cannot start becomes a CPU engine with the reason.
     pub async fn start(choice: BackendChoice, on_lost: impl Fn(String) + Send + 'static) -> Self {
+        Self::start_with_limits(choice, on_lost, wgpu::Limits::default()).await
+    }
+
+    /// [`Engine::start`] asking the GPU for `required` limits.
+    pub async fn start_with_limits(
+        choice: BackendChoice,
+        on_lost: impl Fn(String) + Send + 'static,
+        required: wgpu::Limits,
+    ) -> Self {
         match choice {
             BackendChoice::Cpu => Engine::Cpu(CpuReason::Chosen),
-            BackendChoice::Auto => match GpuEngine::new(on_lost).await {
+            BackendChoice::Auto => match GpuEngine::with_limits(on_lost, required).await {
                 Ok(gpu) => Engine::Gpu(gpu),
                 Err(error) => Engine::Cpu(CpuReason::Fallback(error)),
             },

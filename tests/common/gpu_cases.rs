@@ -355,3 +355,25 @@ pub fn full_request(mask: kernelscope::attention::Mask) -> kernelscope::engine::
         kernel_pairs: true,
     }
 }
+
+/// Limits no adapter offers: a device request with them is refused.
+pub fn impossible_limits() -> wgpu::Limits {
+    wgpu::Limits {
+        max_buffer_size: u64::MAX,
+        max_storage_buffer_binding_size: u64::MAX,
+        max_compute_workgroup_storage_size: u32::MAX,
+        ..wgpu::Limits::default()
+    }
+}
+
+/// What a refused device request must give: a CPU engine that says why, and still answers.
+pub fn check_refused_device(engine: &kernelscope::engine::Engine) {
+    use kernelscope::engine::{CpuReason, Engine, GpuError};
+    assert!(
+        matches!(
+            engine,
+            Engine::Cpu(CpuReason::Fallback(GpuError::DeviceRequest(_)))
+        ),
+        "a refused device falls back to the CPU with the reason"
+    );
+}

@@ -126,6 +126,16 @@ impl GpuEngine {
     /// Ask for an adapter and a device and compile the kernels.
     /// `on_lost` is called once if the device is lost later (driver reset, `destroy`, tab in background).
     pub async fn new(on_lost: impl Fn(String) + Send + 'static) -> Result<Self, GpuError> {
+        // WebGPU's default limits only: what runs here runs on any WebGPU device.
+        Self::with_limits(on_lost, wgpu::Limits::default()).await
+    }
+
+    /// [`GpuEngine::new`] asking the device for `required` limits (tests ask for impossible
+    /// ones, to see a refused device request fall back).
+    pub async fn with_limits(
+        on_lost: impl Fn(String) + Send + 'static,
+        required: wgpu::Limits,
+    ) -> Result<Self, GpuError> {
         #[cfg(target_arch = "wasm32")]
         if !super::browser::has_webgpu() {
             return Err(GpuError::NoWebGpu);
@@ -140,10 +150,10 @@ impl GpuEngine {
             .map_err(|e| GpuError::NoAdapter(adapter_failure(e)))?;
         let summary = describe_adapter(&adapter).await;
 
-        // WebGPU's default limits only: what runs here runs on any WebGPU device.
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("kernelscope"),
+                required_limits: required,
                 ..Default::default()
             })
             .await
