@@ -125,67 +125,30 @@ mod native {
                 std::hint::black_box(streaming().ok());
             });
             record("softmax, streaming".into(), cpu, gpu);
-            if n > QUADRATIC_LIMIT {
-                for spec in &maps {
-                    let map = spec.build(D, None);
-                    let gpu_map = GpuMap::from_spec(spec, D).expect("GPU map");
-                    let ctx = |role| MapContext {
-                        role,
-                        scale: f64::from(scale),
-                        seq_len: n,
-                    };
-                    let cpu = median(|| {
-                        let a = map.apply(q64.view(), &ctx(Role::Query));
-                        let b = map.apply(k64.view(), &ctx(Role::Key));
-                        std::hint::black_box(linear_attention_recurrent(
-                            &a,
-                            &b,
-                            v64.view(),
-                            Mask::Bidirectional,
-                        ));
-                    });
-                    let run = || {
-                        pollster::block_on(engine.linear_attention_recurrent(
+            if n <= QUADRATIC_LIMIT {
+                let cpu = median(|| {
+                    std::hint::black_box(softmax_attention(
+                        q64.view(),
+                        k64.view(),
+                        v64.view(),
+                        f64::from(scale),
+                        Mask::Bidirectional,
+                    ));
+                });
+                let gpu = median(|| {
+                    std::hint::black_box(
+                        pollster::block_on(engine.softmax_attention(
                             q.view(),
                             k.view(),
                             v.view(),
-                            &gpu_map,
                             scale,
                             Mask::Bidirectional,
                         ))
-                    };
-                    let ok = run()
-                        .map_err(|e| eprintln!("N={n} {}: {e}", map.name()))
-                        .is_ok();
-                    let gpu = gpu_time(ok, &mut || {
-                        std::hint::black_box(run().ok());
-                    });
-                    record(format!("{}, recurrent", map.name()), cpu, gpu);
-                }
-                continue;
+                        .ok(),
+                    );
+                });
+                record("softmax, with its map".into(), cpu, gpu);
             }
-            let cpu = median(|| {
-                std::hint::black_box(softmax_attention(
-                    q64.view(),
-                    k64.view(),
-                    v64.view(),
-                    f64::from(scale),
-                    Mask::Bidirectional,
-                ));
-            });
-            let gpu = median(|| {
-                std::hint::black_box(
-                    pollster::block_on(engine.softmax_attention(
-                        q.view(),
-                        k.view(),
-                        v.view(),
-                        scale,
-                        Mask::Bidirectional,
-                    ))
-                    .ok(),
-                );
-            });
-            record("softmax, with its map".into(), cpu, gpu);
             for spec in &maps {
                 let map = spec.build(D, None);
                 let gpu_map = GpuMap::from_spec(spec, D).expect("GPU map");
@@ -200,24 +163,31 @@ mod native {
                         map.apply(k64.view(), &ctx(Role::Key)),
                     )
                 };
-                let cpu = median(|| {
-                    let (a, b) = cpu_features();
-                    std::hint::black_box(linear_attention(&a, &b, v64.view(), Mask::Bidirectional));
-                });
-                let gpu = median(|| {
-                    std::hint::black_box(
-                        pollster::block_on(engine.linear_attention(
-                            q.view(),
-                            k.view(),
-                            v.view(),
-                            &gpu_map,
-                            scale,
+                if n <= QUADRATIC_LIMIT {
+                    let cpu = median(|| {
+                        let (a, b) = cpu_features();
+                        std::hint::black_box(linear_attention(
+                            &a,
+                            &b,
+                            v64.view(),
                             Mask::Bidirectional,
-                        ))
-                        .ok(),
-                    );
-                });
-                record(format!("{}, quadratic", map.name()), cpu, gpu);
+                        ));
+                    });
+                    let gpu = median(|| {
+                        std::hint::black_box(
+                            pollster::block_on(engine.linear_attention(
+                                q.view(),
+                                k.view(),
+                                v.view(),
+                                &gpu_map,
+                                scale,
+                                Mask::Bidirectional,
+                            ))
+                            .ok(),
+                        );
+                    });
+                    record(format!("{}, quadratic", map.name()), cpu, gpu);
+                }
                 let cpu = median(|| {
                     let (a, b) = cpu_features();
                     std::hint::black_box(linear_attention_recurrent(
@@ -227,18 +197,21 @@ mod native {
                         Mask::Bidirectional,
                     ));
                 });
-                let gpu = median(|| {
-                    std::hint::black_box(
-                        pollster::block_on(engine.linear_attention_recurrent(
-                            q.view(),
-                            k.view(),
-                            v.view(),
-                            &gpu_map,
-                            scale,
-                            Mask::Bidirectional,
-                        ))
-                        .ok(),
-                    );
+                let run = || {
+                    pollster::block_on(engine.linear_attention_recurrent(
+                        q.view(),
+                        k.view(),
+                        v.view(),
+                        &gpu_map,
+                        scale,
+                        Mask::Bidirectional,
+                    ))
+                };
+                let ok = run()
+                    .map_err(|e| eprintln!("N={n} {}: {e}", map.name()))
+                    .is_ok();
+                let gpu = gpu_time(ok, &mut || {
+                    std::hint::black_box(run().ok());
                 });
                 record(format!("{}, recurrent", map.name()), cpu, gpu);
             }

@@ -7,6 +7,20 @@ use std::time::{Duration, Instant};
 
 use kernelscope::model::forward::forward;
 use kernelscope::model::weights::Weights;
+use ndarray::Array2;
+
+/// Median milliseconds of repeated runs (3 to 50, about 2 s).
+fn median(mut f: impl FnMut()) -> (f64, usize) {
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while samples.len() < 50 && (samples.len() < 3 || start.elapsed() < Duration::from_secs(2)) {
+        let t = Instant::now();
+        f();
+        samples.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    samples.sort_by(f64::total_cmp);
+    (samples[samples.len() / 2], samples.len())
+}
 
 fn main() {
     let w = match Weights::from_safetensors(include_bytes!("../assets/model.safetensors")) {
@@ -18,23 +32,40 @@ fn main() {
     };
     let mut rows = Vec::new();
     let mut md = String::from(
-        "Forward pass of the shipped model (3 layers), one thread; median of repeated runs.\n\n| tokens | ms |\n|---:|---:|\n",
+        "Forward pass of the shipped model (3 layers), one thread; median of repeated runs.\n\n| tokens | forward (ms) | its matrix products alone (ms) | their GFLOP/s |\n|---:|---:|---:|---:|\n",
     );
     for n in [32usize, 128, 256] {
         let ids: Vec<u32> = (0..n as u32).map(|i| 1000 + (i * 7) % 20000).collect();
-        let mut samples = Vec::new();
-        let start = Instant::now();
-        while samples.len() < 50 && (samples.len() < 3 || start.elapsed() < Duration::from_secs(2))
-        {
-            let t = Instant::now();
+        let (forward_ms, runs) = median(|| {
             std::hint::black_box(forward(&w, &ids, None).ok());
-            samples.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        samples.sort_by(f64::total_cmp);
-        let median = samples[samples.len() / 2];
-        eprintln!("{n} tokens: {median:.2} ms");
-        md.push_str(&format!("| {n} | {median:.2} |\n"));
-        rows.push(serde_json::json!({"tokens": n, "median_ms": median, "runs": samples.len()}));
+        });
+        // The pass's matrix products alone (Q, K, V, output, FFN in and out, every layer): the
+        // floor no rewrite of the rest can go below.
+        let x = Array2::<f32>::ones((n, w.config.hidden));
+        let (products_ms, _) = median(|| {
+            for l in &w.layers {
+                for m in [&l.query, &l.key, &l.value, &l.attention_out] {
+                    std::hint::black_box(x.dot(&m.t()));
+                }
+                let inner = x.dot(&l.ffn_in.t());
+                std::hint::black_box(inner.dot(&l.ffn_out.t()));
+            }
+        });
+        let flops = 2.0 * n as f64 * w.layers.len() as f64 * {
+            let (h, i) = (w.config.hidden as f64, w.config.intermediate as f64);
+            4.0 * h * h + 2.0 * h * i
+        };
+        let gflops = flops / products_ms / 1e6;
+        eprintln!(
+            "{n} tokens: {forward_ms:.2} ms; matrix products alone {products_ms:.2} ms ({gflops:.1} GFLOP/s)"
+        );
+        md.push_str(&format!(
+            "| {n} | {forward_ms:.2} | {products_ms:.2} | {gflops:.1} |\n"
+        ));
+        rows.push(
+            serde_json::json!({"tokens": n, "median_ms": forward_ms, "runs": runs,
+            "matrix_products_ms": products_ms, "matrix_gflops": gflops}),
+        );
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/results");
     let doc = serde_json::json!({"benchmark": "benches/model.rs", "layers": 3, "hidden": 384, "rows": rows});
