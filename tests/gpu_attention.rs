@@ -415,10 +415,10 @@ fn a_refused_device_request_falls_back_to_the_cpu_with_the_reason() {
     use kernelscope::attention::Mask;
     use kernelscope::engine::report::analyze;
     use kernelscope::engine::{BackendChoice, Engine};
-    let engine = pollster::block_on(Engine::start_with_limits(
+    let engine = pollster::block_on(Engine::start_with(
         BackendChoice::Auto,
         |_| {},
-        gpu_cases::impossible_limits(),
+        gpu_cases::refused_settings(),
     ));
     gpu_cases::check_refused_device(&engine);
     let x = inputs(73, 10, 8, 8, 1.0);
@@ -432,4 +432,11 @@ fn a_refused_device_request_falls_back_to_the_cpu_with_the_reason() {
     );
     let want = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
     assert_eq!(outcome.value.expect("report").softmax, want.softmax);
+}
+
+#[test]
+fn a_step_over_the_memory_budget_gives_the_cpu_report_and_the_reason() {
+    let engine = pollster::block_on(GpuEngine::with_settings(|_| {}, gpu_cases::tight_budget()))
+        .expect("a GPU device");
+    pollster::block_on(gpu_cases::check_out_of_memory(engine));
 }

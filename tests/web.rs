@@ -340,7 +340,14 @@ async fn webgpu_streaming_softmax_matches_the_cpu() {
 #[wasm_bindgen_test]
 async fn a_refused_device_request_falls_back_to_the_cpu_with_the_reason() {
     let engine =
-        Engine::start_with_limits(BackendChoice::Auto, |_| {}, gpu_cases::impossible_limits())
-            .await;
+        Engine::start_with(BackendChoice::Auto, |_| {}, gpu_cases::refused_settings()).await;
     gpu_cases::check_refused_device(&engine);
+}
+
+#[wasm_bindgen_test]
+async fn a_step_over_the_memory_budget_gives_the_cpu_report_and_the_reason() {
+    let engine = GpuEngine::with_settings(|_| {}, gpu_cases::tight_budget())
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e}"));
+    gpu_cases::check_out_of_memory(engine).await;
 }

@@ -376,3 +376,51 @@ test('the all-heads overview opens the head it names, and is offered on request 
     await browser.close();
   }
 });
+
+test('webgpu: a device lost while the page is open falls back to the CPU, says why, and keeps the text and state', async () => {
+  const browser = await launch(configurations[0]);
+  try {
+    // Keep every device the page asks for, so the test can destroy it as a driver reset would.
+    await browser.context.addInitScript(() => {
+      window.__devices = [];
+      const request = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        window.__devices.push(device);
+        return device;
+      };
+    });
+    const { page, errors } = await openPage(browser.context);
+    guard(page, errors);
+    await page.goto(`${server.url}?layer=1&head=8&view=errors&temp=1.5`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="view-errors"]')?.dataset.path === 'webgpu', null, { timeout: 60_000 });
+    const typed = 'A lost GPU must not lose this sentence.';
+    await page.getByTestId('text').fill(typed);
+    await waitForUrl(page, typed);
+    const before = await page.evaluate(() => location.search);
+    assert.ok((await page.evaluate(() => window.__devices.length)) >= 1, 'the page asked for a device');
+
+    await page.evaluate(() => window.__devices.forEach((d) => d.destroy()));
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.dataset.backend === 'cpu', null, { timeout: 30_000 });
+    assert.match(await page.getByTestId('backend').textContent(), /CPU \(fallback\)/);
+    assert.match(await page.getByTestId('backend-detail').textContent(), /device was lost/i);
+
+    // The text, the link and the view are as they were, and the CPU now draws the same head.
+    assert.equal(await page.getByTestId('text').inputValue(), typed);
+    assert.equal(await page.evaluate(() => location.search), before);
+    await page.waitForFunction(() => {
+      const view = document.querySelector('[data-testid="view-errors"]');
+      return view?.dataset.path === 'cpu' && view.dataset.head === '1.8' && view.dataset.state === location.search.replace(/^\?/, '');
+    }, null, { timeout: 30_000 });
+    // And it keeps answering: the next edit is drawn on the CPU.
+    await page.getByTestId('text').fill(`${typed} Still here.`);
+    await waitForUrl(page, 'Still here.');
+    await page.waitForFunction(() => {
+      const view = document.querySelector('[data-testid="view-errors"]');
+      return view?.dataset.path === 'cpu' && view.dataset.state === location.search.replace(/^\?/, '');
+    }, null, { timeout: 30_000 });
+    assert.deepEqual(errors, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});

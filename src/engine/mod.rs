@@ -15,7 +15,7 @@ pub mod sweep;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-pub use gpu::{GpuEngine, GpuError};
+pub use gpu::{GpuEngine, GpuError, GpuSettings};
 
 /// The user's choice of backend, kept in the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -80,18 +80,18 @@ pub struct Outcome<T> {
 impl Engine {
     /// Start the chosen backend; a GPU that cannot start becomes a CPU engine with the reason.
     pub async fn start(choice: BackendChoice, on_lost: impl Fn(String) + Send + 'static) -> Self {
-        Self::start_with_limits(choice, on_lost, wgpu::Limits::default()).await
+        Self::start_with(choice, on_lost, GpuSettings::default()).await
     }
 
-    /// [`Engine::start`] asking the GPU for `required` limits.
-    pub async fn start_with_limits(
+    /// [`Engine::start`] with the given GPU settings.
+    pub async fn start_with(
         choice: BackendChoice,
         on_lost: impl Fn(String) + Send + 'static,
-        required: wgpu::Limits,
+        settings: GpuSettings,
     ) -> Self {
         match choice {
             BackendChoice::Cpu => Engine::Cpu(CpuReason::Chosen),
-            BackendChoice::Auto => match GpuEngine::with_limits(on_lost, required).await {
+            BackendChoice::Auto => match GpuEngine::with_settings(on_lost, settings).await {
                 Ok(gpu) => Engine::Gpu(gpu),
                 Err(error) => Engine::Cpu(CpuReason::Fallback(error)),
             },

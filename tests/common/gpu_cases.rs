@@ -357,13 +357,77 @@ pub fn full_request(mask: kernelscope::attention::Mask) -> kernelscope::engine::
 }
 
 /// Limits no adapter offers: a device request with them is refused.
-pub fn impossible_limits() -> wgpu::Limits {
-    wgpu::Limits {
-        max_buffer_size: u64::MAX,
-        max_storage_buffer_binding_size: u64::MAX,
-        max_compute_workgroup_storage_size: u32::MAX,
-        ..wgpu::Limits::default()
+pub fn refused_settings() -> kernelscope::engine::GpuSettings {
+    kernelscope::engine::GpuSettings {
+        limits: wgpu::Limits {
+            max_buffer_size: u64::MAX,
+            max_storage_buffer_binding_size: u64::MAX,
+            max_compute_workgroup_storage_size: u32::MAX,
+            ..wgpu::Limits::default()
+        },
+        ..Default::default()
     }
+}
+
+/// A memory budget of 256 kB per step: a 16-token report fits, a 200-token one does not
+/// (one 200×200 map alone is 160 kB).
+pub fn tight_budget() -> kernelscope::engine::GpuSettings {
+    kernelscope::engine::GpuSettings {
+        memory_budget: 256 * 1024,
+        ..Default::default()
+    }
+}
+
+/// On an engine started with [`tight_budget`]: a report that fits runs on the GPU; one that
+/// needs more memory than the budget gives the CPU's report and an out-of-memory reason; and
+/// the engine still works afterwards (a refusal is not a broken device).
+pub async fn check_out_of_memory(engine: kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::{Engine, GpuError};
+    let f64s = |m: &Array2<f32>| m.mapv(f64::from);
+    let small = inputs(74, 16, 8, 8, 1.0);
+    let (q, k, v) = (f64s(&small.q), f64s(&small.k), f64s(&small.v));
+    let request = full_request(Mask::Bidirectional);
+    let fits = engine.analyze(q.view(), k.view(), v.view(), &request).await;
+    let want_small = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+    check_report(
+        "16 tokens, under the budget",
+        &fits.expect("fits the budget"),
+        &want_small,
+    );
+
+    let big = inputs(75, 200, 8, 8, 1.0);
+    let (q, k, v) = (f64s(&big.q), f64s(&big.k), f64s(&big.v));
+    let outcome = Engine::Gpu(engine.clone())
+        .analyze(q.view(), k.view(), v.view(), &request)
+        .await;
+    assert!(
+        matches!(&outcome.gpu_failure, Some(GpuError::OutOfMemory(why)) if why.contains("bytes")),
+        "{:?}",
+        outcome.gpu_failure
+    );
+    let got = outcome.value.expect("the CPU's report");
+    let want = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+    assert_eq!(got.softmax, want.softmax);
+    for (a, b) in got.maps.iter().zip(&want.maps) {
+        assert_eq!(a.attention, b.attention, "{}", a.name);
+        assert_eq!(a.rows, b.rows, "{}", a.name);
+    }
+
+    let again = engine
+        .analyze(
+            q.slice(ndarray::s![..16, ..]),
+            k.slice(ndarray::s![..16, ..]),
+            v.slice(ndarray::s![..16, ..]),
+            &request,
+        )
+        .await;
+    assert!(
+        again.is_ok(),
+        "the engine works after a refusal: {:?}",
+        again.err()
+    );
 }
 
 /// What a refused device request must give: a CPU engine that says why, and still answers.

@@ -77,6 +77,14 @@ pub struct GpuLinearAttention {
     pub degenerate_rows: Vec<usize>,
 }
 
+/// Linear attention recorded into an encoder, not yet read: Â (n_q×n_k), Ô (n_q×d_v), and
+/// one flag per row (1 where the normaliser vanished).
+pub(super) struct LinearBuffers {
+    pub weights: wgpu::Buffer,
+    pub output: wgpu::Buffer,
+    pub degenerate: wgpu::Buffer,
+}
+
 /// Keys per chunk in the causal O(N) form (`shaders/chunk_states.wgsl`).
 const CAUSAL_CHUNK: usize = 64;
 
@@ -95,6 +103,38 @@ impl GpuEngine {
         mask: Mask,
     ) -> Result<GpuLinearAttention, GpuError> {
         self.ensure_alive()?;
+        self.check_linear(q, k, v, map)?;
+        let ((n_q, n_k), d_v) = ((q.nrows(), k.nrows()), v.ncols());
+        let results = self
+            .run(|gpu, encoder| {
+                let recorded = gpu.record_linear(encoder, q, k, v, map, scale, mask)?;
+                Ok(vec![
+                    (recorded.weights, n_q * n_k),
+                    (recorded.output, n_q * d_v),
+                    (recorded.degenerate, n_q),
+                ])
+            })
+            .await?;
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let weights = into_matrix(next(), (n_q, n_k))?;
+        let output = into_matrix(next(), (n_q, d_v))?;
+        let degenerate_rows = flagged_rows(&next());
+        Ok(GpuLinearAttention {
+            weights,
+            output,
+            degenerate_rows,
+        })
+    }
+
+    /// Whether linear attention with `map` of these shapes can run on this device.
+    pub(super) fn check_linear(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: &GpuMap,
+    ) -> Result<(), GpuError> {
         let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
         let m = map.feature_dim(d);
         let projection_fits = match map {
@@ -122,62 +162,64 @@ impl GpuEngine {
         ] {
             self.fits(what, len)?;
         }
+        Ok(())
+    }
+
+    /// Record linear attention's quadratic form into `encoder`: Â = normalised φ(Q)·φ(K)ᵀ,
+    /// Ô = Â·V, and a flag per row whose normaliser vanished.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn record_linear(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        map: &GpuMap,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<LinearBuffers, GpuError> {
+        let (n_q, n_k, m) = (q.nrows(), k.nrows(), map.feature_dim(q.ncols()));
         let rows = n_q as u32;
-        let results = self
-            .run(|gpu, encoder| {
-                let horizon = n_q.max(n_k);
-                let phi_q = gpu.features_pass(encoder, q, map, scale, horizon, false);
-                let phi_k = gpu.features_pass(encoder, k, map, scale, horizon, true);
+        let horizon = n_q.max(n_k);
+        let phi_q = self.features_pass(encoder, q, map, scale, horizon, false);
+        let phi_k = self.features_pass(encoder, k, map, scale, horizon, true);
 
-                let dims = Four {
-                    a: n_k as u32,
-                    b: m as u32,
-                    c: 0,
-                    d: 0,
-                };
-                let dims = gpu.uniform("prefix dims", &dims);
-                let prefix = gpu.output_buffer("abs prefix", n_k * m);
-                gpu.dispatch(
-                    encoder,
-                    &gpu.kernels.abs_prefix,
-                    &[&dims, &phi_k, &prefix],
-                    ((m as u32).div_ceil(64), 1),
-                );
+        let dims = Four {
+            a: n_k as u32,
+            b: m as u32,
+            c: 0,
+            d: 0,
+        };
+        let dims = self.uniform("prefix dims", &dims);
+        let prefix = self.output_buffer("abs prefix", n_k * m);
+        self.dispatch(
+            encoder,
+            &self.kernels.abs_prefix,
+            &[&dims, &phi_k, &prefix],
+            ((m as u32).div_ceil(64), 1),
+        );
 
-                let weights =
-                    gpu.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
-                let params = Four {
-                    a: rows,
-                    b: n_k as u32,
-                    c: m as u32,
-                    d: u32::from(mask == Mask::Causal),
-                };
-                let params = gpu.uniform("normalise params", &params);
-                let degenerate = gpu.output_buffer("degenerate rows", n_q);
-                gpu.dispatch(
-                    encoder,
-                    &gpu.kernels.linear_normalise,
-                    &[&params, &weights, &phi_q, &prefix, &degenerate],
-                    gpu.grid(rows),
-                );
+        let weights = self.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
+        let params = Four {
+            a: rows,
+            b: n_k as u32,
+            c: m as u32,
+            d: u32::from(mask == Mask::Causal),
+        };
+        let params = self.uniform("normalise params", &params);
+        let degenerate = self.output_buffer("degenerate rows", n_q);
+        self.dispatch(
+            encoder,
+            &self.kernels.linear_normalise,
+            &[&params, &weights, &phi_q, &prefix, &degenerate],
+            self.grid(rows),
+        );
 
-                let output = gpu.weighted_values(encoder, &weights, v, n_q);
-                Ok(vec![
-                    (weights, n_q * n_k),
-                    (output, n_q * d_v),
-                    (degenerate, n_q),
-                ])
-            })
-            .await?;
-        let mut results = results.into_iter();
-        let mut next = || results.next().unwrap_or_default();
-        let weights = into_matrix(next(), (n_q, n_k))?;
-        let output = into_matrix(next(), (n_q, d_v))?;
-        let degenerate_rows = flagged_rows(&next());
-        Ok(GpuLinearAttention {
+        let output = self.weighted_values(encoder, &weights, v, n_q);
+        Ok(LinearBuffers {
             weights,
             output,
-            degenerate_rows,
+            degenerate,
         })
     }
 

@@ -106,8 +106,16 @@ struct MatmulDims {
 #[derive(Default)]
 struct BufferPool {
     spare: Vec<wgpu::Buffer>,
-    /// The run being recorded: the spares it took, and the buffers it has used so far.
-    recording: Option<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>)>,
+    recording: Option<Recording>,
+}
+
+/// The run being recorded: the spares it took, the buffers it has used so far, and how many
+/// bytes of GPU memory they hold.
+struct Recording {
+    spare: Vec<wgpu::Buffer>,
+    used: Vec<wgpu::Buffer>,
+    bytes: u64,
+    over_budget: bool,
 }
 
 /// A WebGPU device with the attention kernels compiled once, reused for every update.
@@ -119,28 +127,60 @@ pub struct GpuEngine {
     kernels: Arc<Kernels>,
     lost: Arc<Mutex<Option<String>>>,
     pool: Arc<Mutex<BufferPool>>,
+    memory_budget: u64,
     adapter: AdapterSummary,
 }
+
+/// What the engine asks of the GPU when it starts.
+#[derive(Debug, Clone)]
+pub struct GpuSettings {
+    /// The device limits to request. WebGPU's defaults, so that what runs here runs on any
+    /// WebGPU device (tests ask for impossible ones, to see a refused request fall back).
+    pub limits: wgpu::Limits,
+    /// The most GPU memory one run may hold, in bytes. A run that needs more is refused as
+    /// out of memory before it is submitted, and the CPU answers: a page should not take a
+    /// reader's whole GPU, and a driver that runs out may kill the device instead.
+    pub memory_budget: u64,
+}
+
+impl Default for GpuSettings {
+    fn default() -> Self {
+        Self {
+            limits: wgpu::Limits::default(),
+            // The largest step the app asks for (every map with its kernel pairs, on a 512-token
+            // head) needs about 100 MB.
+            memory_budget: 1 << 30,
+        }
+    }
+}
+
+/// Natively (Vulkan, D3D12), the driver refuses new buffers past this percent of its memory
+/// budget, as an out-of-memory error the engine falls back from.
+const DRIVER_BUDGET_PERCENT: u8 = 90;
 
 impl GpuEngine {
     /// Ask for an adapter and a device and compile the kernels.
     /// `on_lost` is called once if the device is lost later (driver reset, `destroy`, tab in background).
     pub async fn new(on_lost: impl Fn(String) + Send + 'static) -> Result<Self, GpuError> {
-        // WebGPU's default limits only: what runs here runs on any WebGPU device.
-        Self::with_limits(on_lost, wgpu::Limits::default()).await
+        Self::with_settings(on_lost, GpuSettings::default()).await
     }
 
-    /// [`GpuEngine::new`] asking the device for `required` limits (tests ask for impossible
-    /// ones, to see a refused device request fall back).
-    pub async fn with_limits(
+    /// [`GpuEngine::new`] with the given limits and memory budget.
+    pub async fn with_settings(
         on_lost: impl Fn(String) + Send + 'static,
-        required: wgpu::Limits,
+        settings: GpuSettings,
     ) -> Result<Self, GpuError> {
         #[cfg(target_arch = "wasm32")]
         if !super::browser::has_webgpu() {
             return Err(GpuError::NoWebGpu);
         }
-        let instance = wgpu::Instance::default();
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            memory_budget_thresholds: wgpu::MemoryBudgetThresholds {
+                for_resource_creation: Some(DRIVER_BUDGET_PERCENT),
+                for_device_loss: None,
+            },
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,
@@ -153,7 +193,7 @@ impl GpuEngine {
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("kernelscope"),
-                required_limits: required,
+                required_limits: settings.limits,
                 ..Default::default()
             })
             .await
@@ -294,6 +334,7 @@ impl GpuEngine {
             kernels: Arc::new(kernels),
             lost,
             pool: Arc::default(),
+            memory_budget: settings.memory_budget,
             adapter: summary,
         })
     }
@@ -381,7 +422,12 @@ impl GpuEngine {
         let validation_scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         if let Ok(mut pool) = self.pool.lock() {
             let spare = std::mem::take(&mut pool.spare);
-            pool.recording = Some((spare, Vec::new()));
+            pool.recording = Some(Recording {
+                spare,
+                used: Vec::new(),
+                bytes: 0,
+                over_budget: false,
+            });
         }
         let mut encoder = self
             .device
@@ -401,59 +447,68 @@ impl GpuEngine {
                 encoder.copy_buffer_to_buffer(buffer, 0, &readback, 0, bytes);
                 staging.push((readback, *len));
             }
-            self.queue.submit([encoder.finish()]);
         }
-        let used = self
+        let recording = self
             .pool
             .lock()
             .ok()
-            .and_then(|mut pool| pool.recording.take())
-            .map(|(_, used)| used);
+            .and_then(|mut pool| pool.recording.take());
+        let needed = recording.as_ref().map_or(0, |r| r.bytes);
+        let over_budget = recording.as_ref().is_some_and(|r| r.over_budget);
+        let used = recording.map(|r| r.used);
+        if recorded.is_ok() && !over_budget {
+            self.queue.submit([encoder.finish()]);
+        }
         let validation = validation_scope.pop();
         let oom = oom_scope.pop();
         recorded?;
-        let mut values = Vec::with_capacity(staging.len());
-        let mut failure = None;
-        for (buffer, len) in &staging {
-            match self.read_back(buffer, *len).await {
-                Ok(v) => values.push(v),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
+        if over_budget {
+            // Nothing was submitted; the stand-in buffers it recorded with are dropped here.
+            return Err(GpuError::OutOfMemory(format!(
+                "this step needs {needed} bytes of GPU memory, more than the {} bytes one step may use",
+                self.memory_budget
+            )));
         }
-        if let Some(error) = validation.await {
-            return Err(self.lost_or(GpuError::Validation(error.to_string())));
-        }
-        if let Some(error) = oom.await {
+        let read = self.read_back(&staging).await;
+        // Out of memory first: a refused allocation makes every later use of it invalid too.
+        let (oom, validation) = (oom.await, validation.await);
+        if let Some(error) = oom {
             return Err(GpuError::OutOfMemory(error.to_string()));
         }
-        match failure {
-            Some(error) => Err(error),
-            None => {
-                // Only a run that finished cleanly hands its buffers on.
-                if let (Some(used), Ok(mut pool)) = (used, self.pool.lock())
-                    && pool.spare.is_empty()
-                {
-                    pool.spare = used;
-                }
-                Ok(values)
-            }
+        if let Some(error) = validation {
+            return Err(self.lost_or(GpuError::Validation(error.to_string())));
         }
+        let values = read?;
+        // Only a run that finished cleanly hands its buffers on.
+        if let (Some(used), Ok(mut pool)) = (used, self.pool.lock())
+            && pool.spare.is_empty()
+        {
+            pool.spare = used;
+        }
+        Ok(values)
     }
 
     /// A buffer of at least `size` bytes: a spare from the last run when one fits this slot.
     fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
         let size = size.max(4);
         let mut pool = self.pool.lock().ok();
-        if let Some((spare, used)) = pool.as_mut().and_then(|p| p.recording.as_mut()) {
-            let reused = spare
-                .get(used.len())
+        if let Some(run) = pool.as_mut().and_then(|p| p.recording.as_mut()) {
+            let reused = run
+                .spare
+                .get(run.used.len())
                 .filter(|b| b.usage() == usage && b.size() >= size)
                 .cloned();
+            run.bytes = run
+                .bytes
+                .saturating_add(reused.as_ref().map_or(size, |b| b.size()));
+            run.over_budget |= run.bytes > self.memory_budget;
+            if run.over_budget {
+                // The run will be refused before it is submitted; a stand-in lets it finish
+                // recording, so the refusal can say how much it needed.
+                return self.new_buffer(label, 4, usage);
+            }
             let buffer = reused.unwrap_or_else(|| self.new_buffer(label, size, usage));
-            used.push(buffer.clone());
+            run.used.push(buffer.clone());
             return buffer;
         }
         self.new_buffer(label, size, usage)
@@ -513,7 +568,10 @@ impl GpuEngine {
             bytes.len() as u64,
             usage | wgpu::BufferUsages::COPY_DST,
         );
-        self.queue.write_buffer(&buffer, 0, bytes);
+        // A stand-in of a run over its memory budget is smaller, and is never used.
+        if buffer.size() >= bytes.len() as u64 {
+            self.queue.write_buffer(&buffer, 0, bytes);
+        }
         buffer
     }
 
@@ -537,30 +595,44 @@ impl GpuEngine {
     }
 
     /// Map a MAP_READ buffer and copy its f32s out, without blocking the browser's thread.
-    async fn read_back(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>, GpuError> {
-        // Only the first `len` values: a reused buffer may be larger than this run needs.
-        let bytes = (len as u64) * 4;
-        let (sender, receiver) = futures_channel::oneshot::channel();
-        buffer.map_async(wgpu::MapMode::Read, ..bytes, move |result| {
-            // The receiver only disappears if the caller was dropped; nothing to report then.
-            let _ = sender.send(result);
-        });
-        // Natively the callback fires only from poll; on the web the browser drives it.
+    /// Map every staging buffer at once and wait once, so a run costs one round trip however
+    /// many results it reads. Only the first `len` values of each: a reused buffer may be larger.
+    async fn read_back(
+        &self,
+        staging: &[(wgpu::Buffer, usize)],
+    ) -> Result<Vec<Vec<f32>>, GpuError> {
+        let requests: Vec<_> = staging
+            .iter()
+            .map(|(buffer, len)| {
+                let (sender, receiver) = futures_channel::oneshot::channel();
+                buffer.map_async(wgpu::MapMode::Read, ..(*len as u64) * 4, move |result| {
+                    // The receiver only disappears if the caller was dropped; nothing to report then.
+                    let _ = sender.send(result);
+                });
+                receiver
+            })
+            .collect();
+        // Natively the callbacks fire only from poll; on the web the browser drives them.
         #[cfg(not(target_arch = "wasm32"))]
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| self.lost_or(GpuError::ReadBack(e.to_string())))?;
-        let mapped = receiver
-            .await
-            .map_err(|_| self.lost_or(GpuError::ReadBack("the map request was dropped".into())))?;
-        mapped.map_err(|e| self.lost_or(GpuError::ReadBack(e.to_string())))?;
-        let values = {
-            let view = buffer
-                .get_mapped_range(..bytes)
-                .map_err(|e| GpuError::ReadBack(e.to_string()))?;
-            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
-        };
-        buffer.unmap();
+        let mut values = Vec::with_capacity(staging.len());
+        for ((buffer, len), receiver) in staging.iter().zip(requests) {
+            let mapped = receiver.await.map_err(|_| {
+                self.lost_or(GpuError::ReadBack("the map request was dropped".into()))
+            })?;
+            mapped.map_err(|e| self.lost_or(GpuError::ReadBack(e.to_string())))?;
+            let bytes = (*len as u64) * 4;
+            let read = {
+                let view = buffer
+                    .get_mapped_range(..bytes)
+                    .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+                bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+            };
+            buffer.unmap();
+            values.push(read);
+        }
         Ok(values)
     }
 

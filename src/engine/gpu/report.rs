@@ -19,8 +19,16 @@ fn widen_all(v: &[f32]) -> Vec<f64> {
     v.iter().copied().map(f64::from).collect()
 }
 
+/// The read-back buffers of one map in the report's single submission, in order: Â, Ô, the
+/// degenerate-row flags, the signed and absolute error maps, the row metrics, then the kernel
+/// pairs (2 buffers, or 4 for maps that keep a log-scale per row).
+struct MapParts {
+    kernel_parts: usize,
+}
+
 impl GpuEngine {
-    /// Softmax and every requested map for one head (Q, K, V are n×d), on the GPU.
+    /// Softmax and every requested map for one head (Q, K, V are n×d), on the GPU, recorded
+    /// into one submission and read back in one round trip.
     pub async fn analyze(
         &self,
         q: ArrayView2<'_, f64>,
@@ -28,28 +36,91 @@ impl GpuEngine {
         v: ArrayView2<'_, f64>,
         request: &Request,
     ) -> Result<Report, GpuError> {
-        let (n, d) = q.dim();
+        self.ensure_alive()?;
+        let ((n, d), d_v) = (q.dim(), v.ncols());
         if !request.temperature.is_finite() || request.temperature <= 0.0 {
             return Err(GpuError::Shape(format!(
                 "the temperature must be a positive number, not {}",
                 request.temperature
             )));
         }
-        let scale = request.temperature / (d.max(1) as f64).sqrt();
+        if k.dim() != (n, d) || v.nrows() != n {
+            return Err(GpuError::Shape(format!(
+                "Q is {n}×{d}, K is {:?}, V is {:?}",
+                k.dim(),
+                v.dim()
+            )));
+        }
+        if n == 0 || d == 0 || d_v == 0 {
+            // Nothing to run: the CPU's (empty) report is exact, and is no GPU failure.
+            return crate::engine::report::analyze(q, k, v, request)
+                .map_err(|e| GpuError::Shape(e.to_string()));
+        }
+        let scale = request.temperature / (d as f64).sqrt();
         let narrow = |a: ArrayView2<'_, f64>| a.mapv(|x| x as f32);
         let (q32, k32, v32) = (narrow(q), narrow(k), narrow(v));
-        let soft = self
-            .softmax_attention(
-                q32.view(),
-                k32.view(),
-                v32.view(),
-                scale as f32,
-                request.mask,
-            )
+        let gpu_maps = request
+            .maps
+            .iter()
+            .map(|spec| {
+                GpuMap::from_spec(spec, d)
+                    .ok_or_else(|| GpuError::Unsupported(format!("the map {spec:?}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_softmax(q32.view(), k32.view(), v32.view())?;
+        for map in &gpu_maps {
+            self.check_linear(q32.view(), k32.view(), v32.view(), map)?;
+            if request.kernel_pairs {
+                self.check_kernel_pairs(q32.view(), k32.view(), map)?;
+            }
+        }
+
+        let mut layout = Vec::with_capacity(gpu_maps.len());
+        let parts = self
+            .run(|gpu, encoder| {
+                let (qv, kv, vv) = (q32.view(), k32.view(), v32.view());
+                let soft = gpu.record_softmax(encoder, qv, kv, vv, scale as f32, request.mask)?;
+                let mut outputs = Vec::new();
+                for map in &gpu_maps {
+                    let linear =
+                        gpu.record_linear(encoder, qv, kv, vv, map, scale as f32, request.mask)?;
+                    let compared =
+                        gpu.record_compare(encoder, &soft.weights, &linear.weights, n, n);
+                    outputs.extend([
+                        (linear.weights, n * n),
+                        (linear.output, n * d_v),
+                        (linear.degenerate, n),
+                    ]);
+                    outputs.extend(compared.outputs(n, n));
+                    let kernel = if request.kernel_pairs {
+                        gpu.record_kernel_pairs(encoder, qv, kv, map, scale as f32)?
+                    } else {
+                        Vec::new()
+                    };
+                    layout.push(MapParts {
+                        kernel_parts: kernel.len(),
+                    });
+                    outputs.extend(kernel);
+                }
+                outputs.push((soft.weights, n * n));
+                outputs.push((soft.output, n * d_v));
+                Ok(outputs)
+            })
             .await?;
+        let mut parts = parts.into_iter();
+        let mut take = |count: usize| parts.by_ref().take(count).collect::<Vec<_>>();
+
+        let mut maps = Vec::with_capacity(request.maps.len());
+        let mut map_parts = Vec::with_capacity(layout.len());
+        for shape in &layout {
+            map_parts.push((take(3), take(3), take(shape.kernel_parts)));
+        }
+        let [soft_weights, soft_output]: [Vec<f32>; 2] = take(2)
+            .try_into()
+            .map_err(|_| GpuError::ReadBack("short softmax read-back".into()))?;
         let softmax = Attention {
-            weights: widen(&soft.weights),
-            output: widen(&soft.output),
+            weights: widen(&into_matrix(soft_weights, (n, n))?),
+            output: widen(&into_matrix(soft_output, (n, d_v))?),
             degenerate_rows: Vec::new(),
             conditioning: vec![1.0; n],
         };
@@ -59,41 +130,27 @@ impl GpuEngine {
             scale,
             seq_len: n,
         };
+        let base: f64 = softmax.weights.iter().map(|x| x * x).sum();
         let mut softmax_entropy = None;
-        let mut maps = Vec::with_capacity(request.maps.len());
-        for spec in &request.maps {
-            let gpu_map = GpuMap::from_spec(spec, d)
-                .ok_or_else(|| GpuError::Unsupported(format!("the map {spec:?}")))?;
+        for (spec, (linear, compared, kernel)) in request.maps.iter().zip(map_parts) {
             let map = spec.build(d, None);
-            let linear = self
-                .linear_attention(
-                    q32.view(),
-                    k32.view(),
-                    v32.view(),
-                    &gpu_map,
-                    scale as f32,
-                    request.mask,
-                )
-                .await?;
-            let compared = self
-                .compare(soft.weights.view(), linear.weights.view())
-                .await?;
+            let mut linear = linear.into_iter();
+            let mut next = || linear.next().unwrap_or_default();
+            let weights = widen(&into_matrix(next(), (n, n))?);
+            let output = widen(&into_matrix(next(), (n, d_v))?);
+            let degenerate_rows = flagged_rows(&next());
+            let compared = compare::comparison_from(compared, n, n)?;
             let kernel = if request.kernel_pairs {
-                Some(
-                    self.kernel_pairs(q32.view(), k32.view(), &gpu_map, scale as f32)
-                        .await?,
-                )
+                Some(compare::kernel_pairs_from(kernel, n, n)?)
             } else {
                 None
             };
             softmax_entropy.get_or_insert_with(|| widen_all(&compared.entropy_softmax));
-            let weights = widen(&linear.weights);
             let signed = widen(&compared.signed);
             let diff: f64 = signed.iter().map(|x| x * x).sum();
-            let base: f64 = softmax.weights.iter().map(|x| x * x).sum();
             let attention = Attention {
-                output: widen(&linear.output),
-                degenerate_rows: linear.degenerate_rows,
+                output,
+                degenerate_rows,
                 // The condition numbers are the CPU engine's bookkeeping; not computed here.
                 conditioning: vec![f64::NAN; n],
                 weights,

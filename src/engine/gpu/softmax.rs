@@ -33,6 +33,12 @@ struct StreamingParams {
     pad: [u32; 2],
 }
 
+/// Softmax attention recorded into an encoder, not yet read: A (n_q×n_k) and O (n_q×d_v).
+pub(super) struct SoftmaxBuffers {
+    pub weights: wgpu::Buffer,
+    pub output: wgpu::Buffer,
+}
+
 /// The head and value dimensions `shaders/softmax_streaming.wgsl` holds per row.
 const STREAMING_MAX_DIM: usize = 128;
 
@@ -158,6 +164,29 @@ impl GpuEngine {
                 output: exact.output.mapv(|x| x as f32),
             });
         }
+        self.check_softmax(q, k, v)?;
+        let mut results = self
+            .run(|gpu, encoder| {
+                let recorded = gpu.record_softmax(encoder, q, k, v, scale, mask)?;
+                Ok(vec![
+                    (recorded.weights, n_q * n_k),
+                    (recorded.output, n_q * d_v),
+                ])
+            })
+            .await?;
+        let output = into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))?;
+        let weights = into_matrix(results.pop().unwrap_or_default(), (n_q, n_k))?;
+        Ok(GpuAttention { weights, output })
+    }
+
+    /// Whether softmax attention of these (non-empty, matching) shapes fits this device.
+    pub(super) fn check_softmax(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+    ) -> Result<(), GpuError> {
+        let ((n_q, d), n_k, d_v) = (q.dim(), k.nrows(), v.ncols());
         for (what, len) in [
             ("the attention map", n_q * n_k),
             ("the queries", n_q * d),
@@ -167,33 +196,39 @@ impl GpuEngine {
         ] {
             self.fits(what, len)?;
         }
+        Ok(())
+    }
+
+    /// Record softmax attention `A = softmax(s·Q·Kᵀ + mask)`, `O = A·V` into `encoder`.
+    pub(super) fn record_softmax(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        q: ArrayView2<'_, f32>,
+        k: ArrayView2<'_, f32>,
+        v: ArrayView2<'_, f32>,
+        scale: f32,
+        mask: Mask,
+    ) -> Result<SoftmaxBuffers, GpuError> {
+        let (n_q, n_k) = (q.nrows(), k.nrows());
         let rows = n_q as u32;
         let grid_x = rows.min(self.device.limits().max_compute_workgroups_per_dimension);
         let grid_y = rows.div_ceil(grid_x);
-        let mut results = self
-            .run(|gpu, encoder| {
-                let weights = gpu.scores_pass(encoder, q, k, 1.0)?;
-                let params = SoftmaxParams {
-                    rows,
-                    cols: n_k as u32,
-                    causal: u32::from(mask == Mask::Causal),
-                    scale,
-                };
-                let params = gpu.uniform("softmax params", &params);
-                gpu.dispatch(
-                    encoder,
-                    &gpu.kernels.softmax_rows,
-                    &[&params, &weights],
-                    (grid_x, grid_y),
-                );
-
-                let output = gpu.weighted_values(encoder, &weights, v, n_q);
-                Ok(vec![(weights, n_q * n_k), (output, n_q * d_v)])
-            })
-            .await?;
-        let output = into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))?;
-        let weights = into_matrix(results.pop().unwrap_or_default(), (n_q, n_k))?;
-        Ok(GpuAttention { weights, output })
+        let weights = self.scores_pass(encoder, q, k, 1.0)?;
+        let params = SoftmaxParams {
+            rows,
+            cols: n_k as u32,
+            causal: u32::from(mask == Mask::Causal),
+            scale,
+        };
+        let params = self.uniform("softmax params", &params);
+        self.dispatch(
+            encoder,
+            &self.kernels.softmax_rows,
+            &[&params, &weights],
+            (grid_x, grid_y),
+        );
+        let output = self.weighted_values(encoder, &weights, v, n_q);
+        Ok(SoftmaxBuffers { weights, output })
     }
 
     /// Record `S = Q·Kᵀ·scale` into a new storage buffer.
