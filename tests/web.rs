@@ -351,3 +351,8 @@ async fn a_step_over_the_memory_budget_gives_the_cpu_report_and_the_reason() {
         .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e}"));
     gpu_cases::check_out_of_memory(engine).await;
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_overview_gives_the_cpu_mean_tv_for_every_head() {
+    gpu_cases::check_overview(&gpu().await).await;
+}

@@ -173,6 +173,43 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The all-heads overview ([`report::mean_tv`] for every head) on the active path. A GPU
+    /// failure gives the CPU's answer and the reason.
+    pub async fn mean_tv(
+        &self,
+        heads: &[[Array2<f64>; 3]],
+        request: &report::Request,
+    ) -> Outcome<Vec<Result<Vec<(String, f64)>, crate::attention::MathError>>> {
+        let on_cpu = || {
+            heads
+                .iter()
+                .map(|[q, k, v]| report::mean_tv(q.view(), k.view(), v.view(), request))
+                .collect()
+        };
+        // Bad numbers are the input's fault: the CPU path says so per head.
+        let clean = heads
+            .iter()
+            .all(|[q, k, v]| crate::attention::check_inputs(q.view(), k.view(), v.view()).is_ok());
+        let mut gpu_failure = None;
+        if let (Engine::Gpu(gpu), true) = (self, clean) {
+            match gpu.mean_tv(heads, request).await {
+                Ok(all) => {
+                    return Outcome {
+                        value: all.into_iter().map(Ok).collect(),
+                        gpu_failure: None,
+                    };
+                }
+                Err(error) => gpu_failure = Some(error),
+            }
+        }
+        Outcome {
+            value: on_cpu(),
+            gpu_failure,
+        }
+    }
+}
+
 /// The largest absolute difference between two equally shaped matrices (∞ if shapes differ).
 pub fn max_abs_difference(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> f32 {
     if a.dim() != b.dim() {

@@ -125,6 +125,13 @@ pub type HeadTv = Vec<(String, f64)>;
 #[derive(Clone, PartialEq)]
 pub struct Overview(pub Arc<Vec<Vec<HeadTv>>>);
 
+/// What the all-heads overview compares: every head of a traced text, under one request.
+#[derive(Clone, PartialEq)]
+pub struct OverviewInput {
+    pub trace: Shared<Trace>,
+    pub request: Request,
+}
+
 #[component]
 fn App() -> impl IntoView {
     let (initial, notices) = AppState::from_query(&url::current_query());
@@ -239,7 +246,7 @@ fn App() -> impl IntoView {
         text.track();
         overview_wanted.set(false);
     });
-    let overview = Memo::new(move |_| -> Option<Overview> {
+    let overview = Memo::new(move |_| -> Option<OverviewInput> {
         let trace = trace.get()?.ok()?;
         let s = state.get();
         let n = trace.embeddings.nrows();
@@ -255,21 +262,7 @@ fn App() -> impl IntoView {
             spectra: false,
             kernel_pairs: false,
         };
-        let heads = trace.layers.first().map_or(0, |l| l.queries.dim().0);
-        let layers = (0..trace.layers.len())
-            .map(|layer| {
-                (0..heads)
-                    .map(|h| {
-                        report::head(&trace, layer, h)
-                            .and_then(|[q, k, v]| {
-                                report::mean_tv(q.view(), k.view(), v.view(), &request).ok()
-                            })
-                            .unwrap_or_default()
-                    })
-                    .collect()
-            })
-            .collect();
-        Some(Overview(Arc::new(layers)))
+        Some(OverviewInput { trace, request })
     });
 
     let status = move || {

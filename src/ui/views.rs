@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use ndarray::Array2;
 
 use super::plot::{Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt};
-use super::{Analysis, Model, Overview, Shared};
+use super::{Analysis, Model, Overview, OverviewInput, Shared};
 use crate::engine::Engine;
 use crate::engine::report::{self, MapReport};
 use crate::engine::sweep::{SOFTMAX, SweepPoint, crossover, sweep};
@@ -46,7 +46,7 @@ pub fn ActiveView(
     state: RwSignal<AppState>,
     hovered: RwSignal<Option<usize>>,
     model: Memo<Option<Shared<Model>>>,
-    overview: Memo<Option<Overview>>,
+    overview: Memo<Option<OverviewInput>>,
     overview_wanted: RwSignal<bool>,
     engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
@@ -56,7 +56,7 @@ pub fn ActiveView(
     let query = analysis.query.clone();
     let body = match view {
         View::Maps => {
-            view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview overview_wanted=overview_wanted /> }
+            view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview overview_wanted=overview_wanted engine=engine /> }
                 .into_any()
         }
         View::Kernel => {
@@ -159,8 +159,9 @@ fn MapsView(
     analysis: Analysis,
     hovered: RwSignal<Option<usize>>,
     state: RwSignal<AppState>,
-    overview: Memo<Option<Overview>>,
+    overview: Memo<Option<OverviewInput>>,
     overview_wanted: RwSignal<bool>,
+    engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
     let r = analysis.report.clone();
     let top = r.largest_weight();
@@ -212,7 +213,7 @@ fn MapsView(
             </div>
             {maps}
         </div>
-        <HeadsOverview state=state overview=overview wanted=overview_wanted n=analysis.tokens.tokens.len() />
+        <HeadsOverview state=state overview=overview wanted=overview_wanted n=analysis.tokens.tokens.len() engine=engine />
     }
 }
 
@@ -221,18 +222,54 @@ fn MapsView(
 #[component]
 fn HeadsOverview(
     state: RwSignal<AppState>,
-    overview: Memo<Option<Overview>>,
+    overview: Memo<Option<OverviewInput>>,
     wanted: RwSignal<bool>,
     n: usize,
+    engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
     // Compared after the maps are on screen (two frames on), so the overview never delays them.
     let ready = RwSignal::new(false);
     request_animation_frame(move || request_animation_frame(move || ready.set(true)));
+    // On the active engine: every head in one GPU submission, or the CPU (with the reason
+    // shown, and the engine switched over) when the GPU fails.
+    let compared = LocalResource::new(move || {
+        let go = ready.get();
+        let input = overview.get();
+        let active = engine.get();
+        async move {
+            let input = input.filter(|_| go)?;
+            let trace = &input.trace.0;
+            let heads_per_layer = trace.layers.first().map_or(0, |l| l.queries.dim().0);
+            let heads: Vec<_> = (0..trace.layers.len())
+                .flat_map(|layer| (0..heads_per_layer).map(move |h| (layer, h)))
+                .map(|(layer, h)| report::head(trace, layer, h))
+                .collect::<Option<_>>()?;
+            let active = active.unwrap_or(Engine::Cpu(crate::engine::CpuReason::Chosen));
+            let outcome = active.mean_tv(&heads, &input.request).await;
+            let on_gpu = active.is_gpu() && outcome.gpu_failure.is_none();
+            if let Some(error) = outcome.gpu_failure {
+                engine.set(Some(Engine::fallback(error)));
+            }
+            let mut tvs = outcome.value.into_iter().map(|r| r.unwrap_or_default());
+            let layers = (0..trace.layers.len())
+                .map(|_| tvs.by_ref().take(heads_per_layer).collect())
+                .collect();
+            Some((Overview(Arc::new(layers)), on_gpu))
+        }
+    });
+    let path = move || match compared.get().flatten() {
+        Some((_, true)) => "webgpu",
+        Some((_, false)) => "cpu",
+        None => "",
+    };
     let grid = move || {
         if !ready.get() {
             return view! { <p class="pending">"Comparing every head…"</p> }.into_any();
         }
-        let Some(Overview(layers)) = overview.get() else {
+        let Some(Overview(layers)) = compared.get().flatten().map(|(o, _)| o) else {
+            if overview.with(Option::is_some) {
+                return view! { <p class="pending">"Comparing every head…"</p> }.into_any();
+            }
             return if n <= report::OVERVIEW_LIMIT {
                 view! {
                     <button data-testid="compute-overview" on:click=move |_| wanted.set(true)>
@@ -275,7 +312,7 @@ fn HeadsOverview(
             .into_any()
     };
     view! {
-        <section class="overview" aria-labelledby="overview-title">
+        <section class="overview" aria-labelledby="overview-title" data-testid="overview" data-path=path>
             <h3 id="overview-title">"All heads"</h3>
             <p class="explain">"Per head, the largest mean total variation between softmax and the chosen maps (0: identical, 1: disjoint); the outline runs from dark (close) to light (far). Select a head to open it."</p>
             {grid}

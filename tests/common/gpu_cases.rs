@@ -441,3 +441,42 @@ pub fn check_refused_device(engine: &kernelscope::engine::Engine) {
         "a refused device falls back to the CPU with the reason"
     );
 }
+
+/// Seeded heads of different lengths for the all-heads overview: GPU and CPU mean TV agree to
+/// 1e-4 (TV lies in [0, 1]) for every positive map, both masks; heads are told apart by name.
+pub async fn check_overview(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::{Request, mean_tv};
+    let heads: Vec<[Array2<f64>; 3]> = [(91, 5), (92, 17), (93, 40)]
+        .into_iter()
+        .map(|(seed, n)| {
+            let x = inputs(seed, n, 8, 8, 1.5);
+            [x.q, x.k, x.v].map(|m| m.mapv(f64::from))
+        })
+        .collect();
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let request = Request {
+            mask,
+            temperature: 1.3,
+            maps: positive_maps(),
+            spectra: false,
+            kernel_pairs: false,
+        };
+        let on_gpu = engine
+            .mean_tv(&heads, &request)
+            .await
+            .expect("gpu overview");
+        assert_eq!(on_gpu.len(), heads.len());
+        for (i, ([q, k, v], gpu)) in heads.iter().zip(&on_gpu).enumerate() {
+            let cpu = mean_tv(q.view(), k.view(), v.view(), &request).expect("cpu overview");
+            assert_eq!(gpu.len(), cpu.len(), "head {i}");
+            for ((gpu_name, gpu_tv), (cpu_name, cpu_tv)) in gpu.iter().zip(&cpu) {
+                assert_eq!(gpu_name, cpu_name);
+                assert!(
+                    (gpu_tv - cpu_tv).abs() <= 1e-4,
+                    "head {i} {mask:?} {cpu_name}: GPU {gpu_tv} against CPU {cpu_tv}"
+                );
+            }
+        }
+    }
+}

@@ -200,3 +200,109 @@ impl GpuEngine {
         })
     }
 }
+
+/// One head of the all-heads overview, narrowed to f32 and checked.
+struct OverviewHead {
+    q: Array2<f32>,
+    k: Array2<f32>,
+    v: Array2<f32>,
+    maps: Vec<GpuMap>,
+    names: Vec<String>,
+    scale: f32,
+}
+
+impl GpuEngine {
+    /// The all-heads overview: for each head (Q, K, V), the mean total variation between
+    /// softmax and each requested map; the twin of [`crate::engine::report::mean_tv`]. Every
+    /// head is recorded into one submission, and only the per-row metrics are read back.
+    pub async fn mean_tv(
+        &self,
+        heads: &[[Array2<f64>; 3]],
+        request: &Request,
+    ) -> Result<Vec<Vec<(String, f64)>>, GpuError> {
+        self.ensure_alive()?;
+        if !request.temperature.is_finite() || request.temperature <= 0.0 {
+            return Err(GpuError::Shape(format!(
+                "the temperature must be a positive number, not {}",
+                request.temperature
+            )));
+        }
+        let mut prepared = Vec::with_capacity(heads.len());
+        for [q, k, v] in heads {
+            let (n, d) = q.dim();
+            if n == 0 || d == 0 || v.ncols() == 0 || k.dim() != (n, d) || v.nrows() != n {
+                return Err(GpuError::Shape(format!(
+                    "Q is {n}×{d}, K is {:?}, V is {:?}",
+                    k.dim(),
+                    v.dim()
+                )));
+            }
+            let narrow = |a: &Array2<f64>| a.mapv(|x| x as f32);
+            let head = OverviewHead {
+                q: narrow(q),
+                k: narrow(k),
+                v: narrow(v),
+                maps: request
+                    .maps
+                    .iter()
+                    .map(|spec| {
+                        GpuMap::from_spec(spec, d)
+                            .ok_or_else(|| GpuError::Unsupported(format!("the map {spec:?}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+                names: request
+                    .maps
+                    .iter()
+                    .map(|s| s.build(d, None).name())
+                    .collect(),
+                scale: (request.temperature / (d as f64).sqrt()) as f32,
+            };
+            let (q, k, v) = (head.q.view(), head.k.view(), head.v.view());
+            self.check_softmax(q, k, v)?;
+            for map in &head.maps {
+                self.check_linear(q, k, v, map)?;
+            }
+            prepared.push(head);
+        }
+        let metrics = self
+            .run(|gpu, encoder| {
+                let mut outputs = Vec::new();
+                for head in &prepared {
+                    let n = head.q.nrows();
+                    let (q, k, v) = (head.q.view(), head.k.view(), head.v.view());
+                    let soft = gpu.record_softmax(encoder, q, k, v, head.scale, request.mask)?;
+                    for map in &head.maps {
+                        let linear =
+                            gpu.record_linear(encoder, q, k, v, map, head.scale, request.mask)?;
+                        let compared =
+                            gpu.record_compare(encoder, &soft.weights, &linear.weights, n, n);
+                        outputs.push((compared.metrics, n * 4));
+                    }
+                }
+                Ok(outputs)
+            })
+            .await?;
+        let mut metrics = metrics.into_iter();
+        let mut overview = Vec::with_capacity(prepared.len());
+        for head in &prepared {
+            let n = head.q.nrows();
+            let mut tvs = Vec::with_capacity(head.names.len());
+            for name in &head.names {
+                let rows = metrics.next().unwrap_or_default();
+                if rows.len() != n * 4 {
+                    return Err(GpuError::ReadBack("short overview read-back".into()));
+                }
+                // Column 3 of the row metrics is the total variation.
+                let tv = rows
+                    .iter()
+                    .skip(3)
+                    .step_by(4)
+                    .map(|&x| f64::from(x))
+                    .sum::<f64>();
+                tvs.push((name.clone(), tv / n as f64));
+            }
+            overview.push(tvs);
+        }
+        Ok(overview)
+    }
+}
