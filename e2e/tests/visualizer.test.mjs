@@ -124,6 +124,13 @@ for (const configuration of configurations) {
           assert.ok(Math.abs(sum - 1) < 1e-4, `${map} row ${i} sums to ${sum}`);
         });
       }
+      // The all-heads overview is compared on the same engine as the maps.
+      await page.waitForFunction(
+        (want) => document.querySelector('[data-testid="overview"]')?.dataset.path === want,
+        configuration.backend,
+        { timeout: 60_000 },
+      );
+      assert.equal(await page.locator('[data-testid^="thumb-"]').count(), 36);
       assert.deepEqual(errors, [], 'no console errors');
     } finally {
       await browser.close();
