@@ -65,3 +65,16 @@ async fn read_adapter_info() -> Result<Option<BrowserAdapterInfo>, JsValue> {
         description,
     }))
 }
+
+/// Resolve after `ms` milliseconds (at once where there is no window to time it).
+pub async fn sleep_ms(ms: i32) {
+    let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
+        let timed = web_sys::window().map(|window| {
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+        });
+        if !matches!(timed, Some(Ok(_))) {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

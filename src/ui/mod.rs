@@ -219,7 +219,7 @@ fn App() -> impl IntoView {
             mark("kernelscope:report-done");
             let on_gpu = active.is_gpu() && outcome.gpu_failure.is_none();
             if let Some(error) = outcome.gpu_failure {
-                engine.set(Some(Engine::fallback(error)));
+                fall_back(engine, error);
             }
             Some(
                 outcome
@@ -328,6 +328,14 @@ fn App() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Switch to the CPU after a GPU failure. Only the first failure switches: later ones (work that
+/// was in flight on the same device) would only replace the reason the user is shown.
+pub fn fall_back(engine: RwSignal<Option<Engine>, LocalStorage>, error: GpuError) {
+    if engine.with_untracked(|current| matches!(current, Some(Engine::Gpu(_)))) {
+        engine.set(Some(Engine::fallback(error)));
+    }
 }
 
 /// The engine lives in a local signal: wgpu handles are not Send in the browser.

@@ -28,7 +28,7 @@ pub fn ScoresPanel(engine: RwSignal<Option<Engine>, LocalStorage>) -> impl IntoV
             let outcome = active.scores(q.view(), k.view(), scale).await;
             if let Some(error) = outcome.gpu_failure {
                 // The CPU answered this time; switch over for good and say why.
-                engine.set(Some(Engine::fallback(error)));
+                super::fall_back(engine, error);
                 return None;
             }
             let on_gpu = active.is_gpu();

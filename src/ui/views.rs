@@ -248,7 +248,7 @@ fn HeadsOverview(
             let outcome = active.mean_tv(&heads, &input.request).await;
             let on_gpu = active.is_gpu() && outcome.gpu_failure.is_none();
             if let Some(error) = outcome.gpu_failure {
-                engine.set(Some(Engine::fallback(error)));
+                super::fall_back(engine, error);
             }
             let mut tvs = outcome.value.into_iter().map(|r| r.unwrap_or_default());
             let layers = (0..trace.layers.len())

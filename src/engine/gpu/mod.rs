@@ -475,10 +475,13 @@ impl GpuEngine {
         if let Some(error) = oom {
             return Err(GpuError::OutOfMemory(error.to_string()));
         }
+        if validation.is_some() || read.is_err() {
+            self.await_loss().await;
+        }
         if let Some(error) = validation {
             return Err(self.lost_or(GpuError::Validation(error.to_string())));
         }
-        let values = read?;
+        let values = read.map_err(|e| self.lost_or(e))?;
         // Only a run that finished cleanly hands its buffers on.
         if let (Some(used), Ok(mut pool)) = (used, self.pool.lock())
             && pool.spare.is_empty()
@@ -634,6 +637,18 @@ impl GpuEngine {
             values.push(read);
         }
         Ok(values)
+    }
+
+    /// In the browser, a destroyed device fails the next read-back before its `lost` promise
+    /// resolves; give the loss a moment to arrive, so that it is what the user is told.
+    async fn await_loss(&self) {
+        #[cfg(target_arch = "wasm32")]
+        for _ in 0..10 {
+            if self.lost_reason().is_some() {
+                break;
+            }
+            super::browser::sleep_ms(20).await;
+        }
     }
 
     /// A loss explains any later failure better than the failure itself.
