@@ -20,6 +20,8 @@ pub struct BrowserAdapterInfo {
     pub vendor: String,
     pub architecture: String,
     pub description: String,
+    /// `GPUAdapterInfo.isFallbackAdapter`: a software implementation such as SwiftShader.
+    pub software: bool,
 }
 
 /// The adapter's vendor and architecture; "unknown" where the browser hides them.
@@ -29,6 +31,7 @@ pub async fn adapter_info() -> BrowserAdapterInfo {
         vendor: "unknown".into(),
         architecture: "unknown".into(),
         description: String::new(),
+        software: false,
     })
 }
 
@@ -63,6 +66,7 @@ async fn read_adapter_info() -> Result<Option<BrowserAdapterInfo>, JsValue> {
         vendor: text("vendor").unwrap_or_else(|| "unknown".into()),
         architecture: text("architecture").unwrap_or_else(|| "unknown".into()),
         description,
+        software: fallback,
     }))
 }
 

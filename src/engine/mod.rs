@@ -52,6 +52,9 @@ pub struct AdapterSummary {
     pub vendor: String,
     pub architecture: String,
     pub description: String,
+    /// A GPU emulated on the CPU (lavapipe, SwiftShader: a "fallback adapter"), where optional
+    /// bulk work is better left to the CPU engine.
+    pub software: bool,
 }
 
 /// Why the CPU path is running.

@@ -244,7 +244,12 @@ fn HeadsOverview(
                 .flat_map(|layer| (0..heads_per_layer).map(move |h| (layer, h)))
                 .map(|(layer, h)| report::head(trace, layer, h))
                 .collect::<Option<_>>()?;
-            let active = active.unwrap_or(Engine::Cpu(crate::engine::CpuReason::Chosen));
+            // A software GPU (SwiftShader) is slower than the wasm CPU engine at these many small
+            // dispatches, and would hold up the next keystroke's report behind the overview.
+            let active = match active {
+                Some(Engine::Gpu(gpu)) if !gpu.adapter().software => Engine::Gpu(gpu),
+                _ => Engine::Cpu(crate::engine::CpuReason::Chosen),
+            };
             let outcome = active.mean_tv(&heads, &input.request).await;
             let on_gpu = active.is_gpu() && outcome.gpu_failure.is_none();
             if let Some(error) = outcome.gpu_failure {

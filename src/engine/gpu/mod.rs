@@ -723,6 +723,7 @@ async fn describe_adapter(adapter: &wgpu::Adapter) -> AdapterSummary {
         vendor: format!("{:#06x}", info.vendor),
         architecture: format!("{:?}", info.device_type),
         description: format!("{} ({})", info.name, info.driver),
+        software: info.device_type == wgpu::DeviceType::Cpu,
     }
 }
 
@@ -735,5 +736,6 @@ async fn describe_adapter(_adapter: &wgpu::Adapter) -> AdapterSummary {
         vendor: info.vendor,
         architecture: info.architecture,
         description: info.description,
+        software: info.software,
     }
 }
