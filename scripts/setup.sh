@@ -12,7 +12,8 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version =
 
 export PATH="$ROOT/e2e/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-step() { printf '\n==> %s\n' "$*"; }
+# shellcheck source=scripts/steps.sh
+source "$ROOT/scripts/steps.sh"
 
 # Tools are built once and reused, so build them lean: no LTO, light optimisation.
 lean_cargo_install() {
@@ -108,9 +109,14 @@ install_node_packages() {
   echo "$want" >"$stamp"
 }
 
-step "Checking tools"
+begin_step "Tools: Debian packages (Chromium, lavapipe, node, python)"
 install_debian_packages
+begin_step "Tools: Rust target and components"
 install_rust_pieces
+begin_step "Tools: trunk"
 install_trunk
+begin_step "Tools: wasm-bindgen-cli"
 install_wasm_bindgen
+begin_step "Tools: node packages (wasm-opt, playwright-core)"
 install_node_packages
+close_step

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install what is missing, then run every check kernelscope has. Stops at the first failure.
+# Install what is missing, then run every check kernelscope has. Stops at the first failure, and
+# prints every step's wall time at the end either way.
 set -euo pipefail
+trap 'print_step_times $?' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
 
@@ -8,28 +10,28 @@ cd "$ROOT"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 export CHROMEDRIVER=/usr/bin/chromedriver
 
-step "Format"
+begin_step "Format"
 cargo fmt --all -- --check
 
-step "Clippy, native"
+begin_step "Clippy, native"
 cargo clippy --all-targets -- -D warnings
 
-step "Clippy, wasm32"
+begin_step "Clippy, wasm32"
 cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-step "Golden files reproduce from the independent reference"
+begin_step "Golden files reproduce from the independent reference"
 bash tools/reference/check.sh
 
-step "Native tests (the GPU tests run on lavapipe)"
+begin_step "Native tests (the GPU tests run on lavapipe)"
 cargo test
 
-step "Browser tests in headless Chromium with WebGPU (wasm-bindgen-test)"
+begin_step "Browser tests in headless Chromium with WebGPU (wasm-bindgen-test)"
 cargo test --target wasm32-unknown-unknown --test web
 
-step "Release build of the site"
+begin_step "Release build of the site"
 trunk build --release --offline
 
-step "Bundle size (gzip -9)"
+begin_step "Bundle size (gzip -9)"
 total=0
 for file in dist/*.wasm dist/*.js; do
   size=$(gzip -9 -c "$file" | wc -c)
@@ -38,5 +40,5 @@ for file in dist/*.wasm dist/*.js; do
 done
 printf '%-48s %8s           %8d bytes gzipped\n' "wasm + js" "" "$total"
 
-step "End-to-end tests in headless Chromium, WebGPU on and off"
+begin_step "End-to-end tests in headless Chromium, WebGPU on and off"
 (cd e2e && node --test --test-concurrency=1 tests/)
