@@ -56,8 +56,8 @@ fn numbers(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// Golden inputs are f32 values written with 9 significant digits; rounding through f32
-/// recovers them exactly (9 digits identify an f32, not an f64).
+/// Golden inputs are f32 values (rounded to f32 by the reference before it computes), written
+/// at full precision; the round trip through f32 is exact.
 fn inputs(v: &Value) -> Vec<f64> {
     numbers(v)
         .into_iter()
@@ -487,4 +487,76 @@ fn kernel_error_against_m_matches_the_reference() {
         }
     }
     assert_no_failures();
+}
+
+/// Untrained Hedgehog on scores whose exponentials f64 cannot hold (e^±1000): the weights must
+/// be exact, not merely finite. Before, a key 745 nats below the largest underflowed and the row
+/// came out flagged and uniform; the reference computes each kernel value in 60-digit decimals.
+#[test]
+fn exponential_features_at_extreme_scales_stay_exact() {
+    for case in golden()["extreme_scales"]
+        .as_array()
+        .expect("extreme cases")
+    {
+        let name = case["name"].as_str().expect("name");
+        let rows = |key: &str| {
+            let list = case[key].as_array().expect("rows");
+            let cols = list[0].as_array().expect("row").len();
+            let flat: Vec<f64> = list.iter().flat_map(numbers).collect();
+            Array2::from_shape_vec((list.len(), cols), flat).expect("shape")
+        };
+        let (q, k, v) = (rows("q"), rows("k"), rows("v"));
+        let map = MapSpec::Hedgehog.build(q.ncols(), None);
+        let ctx = |role| MapContext {
+            role,
+            scale: 1.0,
+            seq_len: q.nrows(),
+        };
+        let (phi_q, phi_k) = (
+            map.apply(q.view(), &ctx(Role::Query)),
+            map.apply(k.view(), &ctx(Role::Key)),
+        );
+        for (mask, key) in [
+            (Mask::Bidirectional, "bidirectional"),
+            (Mask::Causal, "causal"),
+        ] {
+            let expected = &case["masks"][key];
+            let quadratic = linear_attention(&phi_q, &phi_k, v.view(), mask);
+            let recurrent = linear_attention_recurrent(&phi_q, &phi_k, v.view(), mask);
+            assert!(
+                quadratic.degenerate_rows.is_empty(),
+                "{name} {key}: rows flagged degenerate: {:?}",
+                quadratic.degenerate_rows
+            );
+            let flat = |v: &Value| -> Vec<f64> {
+                v.as_array()
+                    .expect("rows")
+                    .iter()
+                    .flat_map(numbers)
+                    .collect()
+            };
+            for (i, (got, want)) in quadratic
+                .weights
+                .iter()
+                .zip(flat(&expected["weights"]))
+                .enumerate()
+            {
+                assert!(
+                    (got - want).abs() <= 1e-12,
+                    "{name} {key} weight {i}: {got} against {want}"
+                );
+            }
+            for (form, output) in [
+                ("quadratic", &quadratic.output),
+                ("recurrent", &recurrent.output),
+            ] {
+                for (i, (got, want)) in output.iter().zip(flat(&expected["output"])).enumerate() {
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                        "{name} {key} {form} output {i}: {got} against {want}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -445,3 +445,8 @@ fn a_step_over_the_memory_budget_gives_the_cpu_report_and_the_reason() {
 fn overview_seeds_91_to_93_the_gpu_gives_the_cpu_mean_tv_for_every_head() {
     pollster::block_on(gpu_cases::check_overview(&gpu()));
 }
+
+#[test]
+fn trained_hedgehog_on_the_gpu_gives_the_cpu_report() {
+    pollster::block_on(gpu_cases::check_trained_hedgehog(&gpu()));
+}

@@ -356,3 +356,8 @@ async fn a_step_over_the_memory_budget_gives_the_cpu_report_and_the_reason() {
 async fn webgpu_overview_gives_the_cpu_mean_tv_for_every_head() {
     gpu_cases::check_overview(&gpu().await).await;
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_runs_trained_hedgehog_like_the_cpu() {
+    gpu_cases::check_trained_hedgehog(&gpu().await).await;
+}

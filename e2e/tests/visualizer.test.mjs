@@ -36,6 +36,9 @@ function readSafetensors(file) {
   return { get };
 }
 
+// tools/hedgehog/train.py: trained Hedgehog's attention on the default text, from the shipped weights.
+const hedgehogGolden = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'golden', 'hedgehog.json'), 'utf8'));
+
 // tools/model/model_golden.py: the fp32 original on the golden sentences; s0 is the default text.
 const original = readSafetensors(path.join(root, 'tests', 'golden', 'minilm-original.safetensors'));
 
@@ -132,7 +135,39 @@ for (const configuration of configurations) {
         { timeout: 60_000 },
       );
       assert.equal(await page.locator('[data-testid^="thumb-"]').count(), 36);
+      // Trained Hedgehog is a default map: what is drawn is the attention of the numpy reference
+      // (tools/hedgehog/train.py) with the shipped weights, up to the f32 forward pass.
+      const hedgehog = await drawn(page, 'map-hedgehog');
+      const reference = hedgehogGolden.heads.find((h) => h.layer === 0 && h.head === 2);
+      const want = reference.maps['hedgehog.bidirectional'].weights;
+      let worst = 0;
+      hedgehog.flat().forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want[i]))));
+      assert.equal(hedgehog.flat().length, want.length, 'Hedgehog map size');
+      assert.ok(worst < 2e-3, `trained Hedgehog against the reference: worst ${worst}`);
+      // What training wins back, per head, with the measured roles named.
+      await page.getByTestId('won-back').waitFor({ timeout: 60_000 });
+      assert.match(await page.getByTestId('won-back-0-2').innerText(), /previous token/);
+      assert.match(await page.getByTestId('won-back-1-8').innerText(), /next token/);
+      assert.equal(await page.locator('[data-testid^="won-back-"][data-testid$="-11"]').count(), 3);
       assert.deepEqual(errors, [], 'no console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test(`${configuration.name}: without the Hedgehog weights, the trained maps are refused with a notice and the rest works`, async () => {
+    const browser = await launch(configuration);
+    try {
+      const { page } = await openPage(browser.context);
+      await page.route('**/hedgehog.safetensors', (route) => route.fulfill({ status: 200, body: 'not a weights file' }));
+      await page.goto(server.url + '?maps=elu,hedgehog,hedgehog-untrained');
+      await page.getByTestId('hedgehog-refused').waitFor({ timeout: 60_000 });
+      assert.match(await page.getByTestId('hedgehog-refused').innerText(), /Hedgehog \(trained\) cannot be drawn: hedgehog\.safetensors was refused/);
+      await drawn(page, 'map-elu');
+      await drawn(page, 'map-hedgehog-untrained');
+      assert.equal(await page.locator('[data-testid="map-hedgehog"]').count(), 0);
+      const link = decodeURIComponent(page.url());
+      assert.ok(link.includes('maps=elu,hedgehog,hedgehog-untrained'), `the choice stays in the link: ${link}`);
     } finally {
       await browser.close();
     }
@@ -161,7 +196,7 @@ for (const configuration of configurations) {
 
       await page.getByTestId('use-trig').check();
       await page.getByTestId('use-taylor').uncheck();
-      await waitForUrl(page, 'maps=elu,performer,trig');
+      await waitForUrl(page, 'maps=elu,performer,trig,hedgehog');
       await settled(page, 'map-trig');
       assert.equal(await page.locator('[data-testid="map-taylor"]').count(), 0);
 

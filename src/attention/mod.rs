@@ -7,7 +7,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::Features;
+use crate::kernels::{Features, LOG_SPACE_MARGIN};
 
 /// Which keys a query may attend to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -194,6 +194,9 @@ pub fn linear_attention(
     v: ArrayView2<'_, f64>,
     mask: Mask,
 ) -> Attention {
+    if let Some(attention) = linear_attention_in_log_space(phi_q, phi_k, v, mask) {
+        return attention;
+    }
     let fq = &phi_q.values;
     let fk = phi_k.on_common_scale();
     let (n_q, n_k) = (fq.nrows(), fk.nrows());
@@ -241,6 +244,55 @@ pub fn linear_attention(
     }
 }
 
+/// Exact weights for positive exponential features whose scales are too far apart for f64
+/// products (see [`LOG_SPACE_MARGIN`]): `log Â_ij = LSE_c(log φ(q_i)_c + log φ(k_j)_c)`, then
+/// normalised per row like a softmax. `None` when the ordinary products are safe, or when the
+/// features carry no logs. O(N²·m) exponentials, so only for such extreme inputs.
+fn linear_attention_in_log_space(
+    phi_q: &Features,
+    phi_k: &Features,
+    v: ArrayView2<'_, f64>,
+    mask: Mask,
+) -> Option<Attention> {
+    let (lq, lk) = (phi_q.log_values.as_ref()?, phi_k.log_values.as_ref()?);
+    if phi_q.log_range() + phi_k.log_range() <= LOG_SPACE_MARGIN {
+        return None;
+    }
+    let (n_q, n_k) = (lq.nrows(), lk.nrows());
+    let mut weights = Array2::<f64>::zeros((n_q, n_k));
+    let mut logits = vec![0.0; n_k];
+    for i in 0..n_q {
+        let visible = mask.visible(i, n_k);
+        for (j, logit) in logits.iter_mut().enumerate().take(visible) {
+            *logit = log_sum_exp(lq.row(i).iter().zip(lk.row(j)).map(|(a, b)| a + b));
+        }
+        let top = logits[..visible]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = logits[..visible].iter().map(|l| (l - top).exp()).sum();
+        for j in 0..visible {
+            weights[[i, j]] = (logits[j] - top).exp() / total;
+        }
+    }
+    let output = weights.dot(&v);
+    Some(Attention {
+        weights,
+        output,
+        degenerate_rows: Vec::new(),
+        // Positive terms only: nothing cancels.
+        conditioning: vec![1.0; n_q],
+    })
+}
+
+fn log_sum_exp(terms: impl Iterator<Item = f64> + Clone) -> f64 {
+    let top = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+    if !top.is_finite() {
+        return top;
+    }
+    top + terms.map(|t| (t - top).exp()).sum::<f64>().ln()
+}
+
 /// Linear attention in its O(N·m·d) form: the keys and values are folded once into
 /// `kv_state = Σ_j φ(k_j)·v_jᵀ` (m×d_v) and `k_sum = Σ_j φ(k_j)`, as running prefix sums when
 /// causal, and each query reads `φ(q_i)ᵀ·kv_state / φ(q_i)·k_sum`. No N×N matrix exists.
@@ -251,6 +303,11 @@ pub fn linear_attention_recurrent(
     v: ArrayView2<'_, f64>,
     mask: Mask,
 ) -> Attention {
+    // Scales too far apart for products of f64: the exact weights, then the outputs.
+    if let Some(mut attention) = linear_attention_in_log_space(phi_q, phi_k, v, mask) {
+        attention.weights = Array2::zeros((0, 0));
+        return attention;
+    }
     let fq = &phi_q.values;
     let fk = phi_k.on_common_scale();
     let (n_q, n_k, m, d_v) = (fq.nrows(), fk.nrows(), fk.ncols(), v.ncols());

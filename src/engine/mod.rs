@@ -177,17 +177,19 @@ impl Engine {
 }
 
 impl Engine {
-    /// The all-heads overview ([`report::mean_tv`] for every head) on the active path. A GPU
-    /// failure gives the CPU's answer and the reason.
+    /// The all-heads overview ([`report::mean_tv`] for every head, each with its own request:
+    /// trained maps differ per head) on the active path. A GPU failure gives the CPU's answer
+    /// and the reason.
     pub async fn mean_tv(
         &self,
         heads: &[[Array2<f64>; 3]],
-        request: &report::Request,
+        requests: &[report::Request],
     ) -> Outcome<Vec<Result<Vec<(String, f64)>, crate::attention::MathError>>> {
         let on_cpu = || {
             heads
                 .iter()
-                .map(|[q, k, v]| report::mean_tv(q.view(), k.view(), v.view(), request))
+                .zip(requests)
+                .map(|([q, k, v], request)| report::mean_tv(q.view(), k.view(), v.view(), request))
                 .collect()
         };
         // Bad numbers are the input's fault: the CPU path says so per head.
@@ -196,7 +198,7 @@ impl Engine {
             .all(|[q, k, v]| crate::attention::check_inputs(q.view(), k.view(), v.view()).is_ok());
         let mut gpu_failure = None;
         if let (Engine::Gpu(gpu), true) = (self, clean) {
-            match gpu.mean_tv(heads, request).await {
+            match gpu.mean_tv(heads, requests).await {
                 Ok(all) => {
                     return Outcome {
                         value: all.into_iter().map(Ok).collect(),

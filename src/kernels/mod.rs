@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use cosformer::CosFormer;
 pub use elu::EluPlusOne;
-pub use hedgehog::{Hedgehog, HedgehogWeights};
+pub use hedgehog::{HEDGEHOG_VARIANTS, Hedgehog, HedgehogError, HedgehogSet, HedgehogWeights};
 pub use identity::Identity;
 pub use performer::{Performer, random_projection};
 pub use relu::{Relu, ReluSquared};
@@ -50,7 +50,15 @@ pub struct MapContext {
 pub struct Features {
     pub values: Array2<f64>,
     pub log_scale: Array1<f64>,
+    /// `log φ(x_i)_c` for every entry, where every feature is a positive exponential
+    /// (Performer, Hedgehog). Entries far below their row's largest underflow in `values`;
+    /// attention falls back to these logs when that would lose the terms that matter.
+    pub log_values: Option<Array2<f64>>,
 }
+
+/// Below this many nats under the largest term, products of features may underflow f64
+/// (whose smallest normal is e^-708): attention then works from [`Features::log_values`].
+pub const LOG_SPACE_MARGIN: f64 = 600.0;
 
 impl Features {
     /// Features that need no scale bookkeeping.
@@ -59,7 +67,28 @@ impl Features {
         Self {
             values,
             log_scale: Array1::zeros(rows),
+            log_values: None,
         }
+    }
+
+    /// The spread of the log-scales plus the widest row of log-features: how many nats below
+    /// its largest term a product of a query and a key feature may sit. Infinite without logs.
+    pub fn log_range(&self) -> f64 {
+        let Some(logs) = &self.log_values else {
+            return f64::INFINITY;
+        };
+        let spread = |it: &mut dyn Iterator<Item = f64>| {
+            let (lo, hi) = it.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                (lo.min(x), hi.max(x))
+            });
+            if hi >= lo { hi - lo } else { 0.0 }
+        };
+        let widest_row = logs
+            .rows()
+            .into_iter()
+            .map(|row| spread(&mut row.iter().copied()))
+            .fold(0.0, f64::max);
+        spread(&mut self.log_scale.iter().copied()) + widest_row
     }
 
     /// Rows scaled to one shared scale, as keys must be before they are summed: row j is
@@ -121,7 +150,12 @@ pub enum MapSpec {
     Trig(RandomParams),
     CosFormer,
     Taylor,
+    /// The untrained start (W = I, b = 0).
     Hedgehog,
+    /// Trained weights of one head (see [`HedgehogSet`]); they come from the shipped file,
+    /// never from a link, so they are not serialised.
+    #[serde(skip)]
+    HedgehogTrained(std::sync::Arc<HedgehogWeights>),
 }
 
 impl MapSpec {
@@ -138,7 +172,10 @@ impl MapSpec {
             MapSpec::CosFormer => Box::new(CosFormer),
             MapSpec::Taylor => Box::new(Taylor),
             // Weights for another head size are ignored rather than trusted.
-            MapSpec::Hedgehog => Box::new(match hedgehog {
+            MapSpec::HedgehogTrained(w) if w.w.ncols() == d && w.b.len() == w.w.nrows() => {
+                Box::new(Hedgehog::new(w.as_ref().clone()))
+            }
+            MapSpec::Hedgehog | MapSpec::HedgehogTrained(_) => Box::new(match hedgehog {
                 Some(w) if w.w.ncols() == d && w.b.len() == w.w.nrows() => Hedgehog::new(w.clone()),
                 _ => Hedgehog::untrained(d),
             }),
@@ -162,5 +199,14 @@ fn stable_exp_rows(logits: &Array2<f64>, extra_log_scale: impl Fn(usize) -> f64)
         row.mapv_inplace(|u| (u - top).exp());
         log_scale[i] = top + extra_log_scale(i);
     }
-    Features { values, log_scale }
+    let mut log_values = logits.clone();
+    for (i, mut row) in log_values.rows_mut().into_iter().enumerate() {
+        let extra = extra_log_scale(i);
+        row.mapv_inplace(|u| u + extra);
+    }
+    Features {
+        values,
+        log_scale,
+        log_values: Some(log_values),
+    }
 }

@@ -56,6 +56,10 @@ impl FeatureMap for TrigRandomFeatures {
             .into_iter()
             .map(|row| 0.5 * row.dot(&row) - half_log_m)
             .collect();
-        Features { values, log_scale }
+        Features {
+            values,
+            log_scale,
+            log_values: None,
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! and leaves a [`Notice`] the page shows, so a bad link still opens a working app.
 
 use crate::engine::BackendChoice;
-use crate::kernels::{MapSpec, RandomParams};
+use crate::kernels::{HedgehogSet, MapSpec, RandomParams};
 
 /// The shipped model's layers and heads (assets/manifest.json): the bounds a link is held to.
 pub const LAYERS: usize = 3;
@@ -52,11 +52,16 @@ pub enum MapKey {
     Trig,
     CosFormer,
     Taylor,
+    /// Trained Hedgehog, 64 features.
     Hedgehog,
+    /// Trained Hedgehog, 128 features.
+    Hedgehog128,
+    /// Hedgehog's untrained start (W = I), to show what training bought.
+    HedgehogUntrained,
 }
 
 impl MapKey {
-    pub const ALL: [MapKey; 9] = [
+    pub const ALL: [MapKey; 11] = [
         MapKey::Elu,
         MapKey::Relu,
         MapKey::ReluSquared,
@@ -65,6 +70,8 @@ impl MapKey {
         MapKey::CosFormer,
         MapKey::Taylor,
         MapKey::Hedgehog,
+        MapKey::Hedgehog128,
+        MapKey::HedgehogUntrained,
         MapKey::Identity,
     ];
 
@@ -79,6 +86,8 @@ impl MapKey {
             MapKey::CosFormer => "cosformer",
             MapKey::Taylor => "taylor",
             MapKey::Hedgehog => "hedgehog",
+            MapKey::Hedgehog128 => "hedgehog-128",
+            MapKey::HedgehogUntrained => "hedgehog-untrained",
         }
     }
 
@@ -93,7 +102,9 @@ impl MapKey {
             MapKey::Trig => "trig RFF",
             MapKey::CosFormer => "cosFormer",
             MapKey::Taylor => "Taylor (Based)",
-            MapKey::Hedgehog => "Hedgehog (untrained)",
+            MapKey::Hedgehog => "Hedgehog (trained)",
+            MapKey::Hedgehog128 => "Hedgehog-128 (trained)",
+            MapKey::HedgehogUntrained => "Hedgehog (untrained)",
         }
     }
 
@@ -103,6 +114,15 @@ impl MapKey {
 
     pub fn is_random(self) -> bool {
         matches!(self, MapKey::Performer | MapKey::Trig)
+    }
+
+    /// The trained variant's name in the weights file, for the maps that need trained weights.
+    pub fn trained_variant(self) -> Option<&'static str> {
+        match self {
+            MapKey::Hedgehog => Some("hedgehog"),
+            MapKey::Hedgehog128 => Some("hedgehog128"),
+            _ => None,
+        }
     }
 }
 
@@ -180,7 +200,12 @@ impl Default for AppState {
             layer: 0,
             head: 2,
             causal: false,
-            maps: vec![MapKey::Elu, MapKey::Performer, MapKey::Taylor],
+            maps: vec![
+                MapKey::Elu,
+                MapKey::Performer,
+                MapKey::Taylor,
+                MapKey::Hedgehog,
+            ],
             m: 64,
             seed: 0,
             orthogonal: true,
@@ -194,7 +219,47 @@ impl Default for AppState {
 }
 
 impl AppState {
-    /// The feature map a key stands for, with this state's random-feature settings.
+    /// The maps this state asks for, on its own layer and head.
+    pub fn specs(&self, trained: Option<&HedgehogSet>) -> Vec<MapSpec> {
+        self.specs_for(trained, self.layer, self.head)
+    }
+
+    /// The maps this state asks for, on any head (the all-heads overview). A trained map whose
+    /// weights are missing is left out; [`AppState::refused_maps`] names it for the notice.
+    pub fn specs_for(
+        &self,
+        trained: Option<&HedgehogSet>,
+        layer: usize,
+        head: usize,
+    ) -> Vec<MapSpec> {
+        self.maps
+            .iter()
+            .filter_map(|&key| match key.trained_variant() {
+                Some(variant) => trained?
+                    .head(variant, layer, head, self.causal)
+                    .map(MapSpec::HedgehogTrained),
+                None => Some(self.spec(key)),
+            })
+            .collect()
+    }
+
+    /// Chosen maps that cannot be drawn because their trained weights are missing.
+    pub fn refused_maps(&self, trained: Option<&HedgehogSet>) -> Vec<MapKey> {
+        self.maps
+            .iter()
+            .copied()
+            .filter(|key| {
+                key.trained_variant().is_some_and(|variant| {
+                    trained
+                        .and_then(|t| t.head(variant, self.layer, self.head, self.causal))
+                        .is_none()
+                })
+            })
+            .collect()
+    }
+
+    /// The feature map a key stands for, with this state's random-feature settings. Trained
+    /// maps need their weights: see [`AppState::specs`]; here they are the untrained start.
     pub fn spec(&self, key: MapKey) -> MapSpec {
         let params = RandomParams {
             m: self.m,
@@ -210,7 +275,7 @@ impl AppState {
             MapKey::Trig => MapSpec::Trig(params),
             MapKey::CosFormer => MapSpec::CosFormer,
             MapKey::Taylor => MapSpec::Taylor,
-            MapKey::Hedgehog => MapSpec::Hedgehog,
+            MapKey::Hedgehog | MapKey::Hedgehog128 | MapKey::HedgehogUntrained => MapSpec::Hedgehog,
         }
     }
 }
@@ -403,6 +468,23 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trained_maps_without_weights_are_refused_and_kept_in_the_link() {
+        let (state, notices) =
+            AppState::from_query("maps=elu,hedgehog,hedgehog-128,hedgehog-untrained");
+        assert!(notices.is_empty());
+        assert_eq!(
+            state.specs(None),
+            vec![MapSpec::EluPlusOne, MapSpec::Hedgehog]
+        );
+        assert_eq!(
+            state.refused_maps(None),
+            vec![MapKey::Hedgehog, MapKey::Hedgehog128]
+        );
+        assert_eq!(AppState::from_query(&state.to_query()).0.maps, state.maps);
+        assert!(AppState::default().maps.contains(&MapKey::Hedgehog));
+    }
 
     #[test]
     fn an_empty_query_is_the_default_state() {

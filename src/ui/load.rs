@@ -6,6 +6,7 @@ use std::sync::Arc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::kernels::HedgehogSet;
 use crate::model::tokenizer::Tokenizer;
 use crate::model::weights::Weights;
 
@@ -13,18 +14,33 @@ use crate::model::weights::Weights;
 pub struct Model {
     pub weights: Weights,
     pub tokenizer: Tokenizer,
+    /// Trained Hedgehog weights per head, or why they could not be used: without them the
+    /// trained maps are left out with a notice, and everything else works.
+    pub hedgehog: Result<HedgehogSet, String>,
+}
+
+impl Model {
+    pub fn trained(&self) -> Option<&HedgehogSet> {
+        self.hedgehog.as_ref().ok()
+    }
 }
 
 pub const MODEL_FILE: &str = "model.safetensors";
 pub const VOCAB_FILE: &str = "vocab.txt";
+pub const HEDGEHOG_FILE: &str = "hedgehog.safetensors";
 
 pub async fn load() -> Result<Arc<Model>, String> {
-    // Both requests are in flight at once; index.html also preloads the model.
-    let (weights, vocab) = (start(MODEL_FILE)?, start(VOCAB_FILE)?);
+    // All requests are in flight at once; index.html also preloads the model.
+    let (weights, vocab, hedgehog) = (
+        start(MODEL_FILE)?,
+        start(VOCAB_FILE)?,
+        start(HEDGEHOG_FILE)?,
+    );
     let (weights, vocab) = (
         finish(MODEL_FILE, weights).await?,
         finish(VOCAB_FILE, vocab).await?,
     );
+    let hedgehog = finish(HEDGEHOG_FILE, hedgehog).await;
     let weights = Weights::from_safetensors(&weights).map_err(|e| e.to_string())?;
     let vocab = String::from_utf8(vocab).map_err(|_| format!("{VOCAB_FILE} is not UTF-8"))?;
     let tokenizer = Tokenizer::from_vocab_txt(&vocab).map_err(|e| e.to_string())?;
@@ -35,7 +51,16 @@ pub async fn load() -> Result<Arc<Model>, String> {
             weights.config.vocab
         ));
     }
-    Ok(Arc::new(Model { weights, tokenizer }))
+    let config = &weights.config;
+    let hedgehog = hedgehog.and_then(|bytes| {
+        HedgehogSet::from_safetensors(&bytes, config.layers, config.heads, config.head_dim())
+            .map_err(|e| format!("{HEDGEHOG_FILE} was refused: {e}"))
+    });
+    Ok(Arc::new(Model {
+        weights,
+        tokenizer,
+        hedgehog,
+    }))
 }
 
 fn start(url: &str) -> Result<js_sys::Promise, String> {

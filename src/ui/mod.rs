@@ -129,7 +129,8 @@ pub struct Overview(pub Arc<Vec<Vec<HeadTv>>>);
 #[derive(Clone, PartialEq)]
 pub struct OverviewInput {
     pub trace: Shared<Trace>,
-    pub request: Request,
+    /// One per head, layer-major.
+    pub requests: Vec<Request>,
 }
 
 #[component]
@@ -183,6 +184,7 @@ fn App() -> impl IntoView {
     // The report runs on the active engine, asynchronously (GPU results are read back later).
     // A GPU failure answers from the CPU and switches the engine over, with the reason shown.
     let analysis = LocalResource::new(move || {
+        let model = model_ready.get();
         let active = engine.get();
         let traced = trace.get();
         let tokens = tokens.get();
@@ -211,7 +213,7 @@ fn App() -> impl IntoView {
             let request = Request {
                 mask: report::mask(s.causal),
                 temperature: s.temperature,
-                maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
+                maps: s.specs(model.as_ref().and_then(|m| m.trained())),
                 spectra: s.view == View::Errors,
                 kernel_pairs: s.view == View::Kernel,
             };
@@ -255,15 +257,38 @@ fn App() -> impl IntoView {
         if s.view != View::Maps || !wanted {
             return None;
         }
-        let request = Request {
-            mask: report::mask(s.causal),
-            temperature: s.temperature,
-            maps: s.maps.iter().map(|&key| s.spec(key)).collect(),
-            spectra: false,
-            kernel_pairs: false,
-        };
-        Some(OverviewInput { trace, request })
+        let model = model_ready.get();
+        let trained = model.as_ref().and_then(|m| m.trained());
+        let layers = trace.layers.len();
+        let heads = trace.layers.first().map_or(0, |l| l.queries.dim().0);
+        // One request per head, layer-major: trained maps have weights of their own per head.
+        let requests = (0..layers)
+            .flat_map(|layer| (0..heads).map(move |head| (layer, head)))
+            .map(|(layer, head)| Request {
+                mask: report::mask(s.causal),
+                temperature: s.temperature,
+                maps: s.specs_for(trained, layer, head),
+                spectra: false,
+                kernel_pairs: false,
+            })
+            .collect();
+        Some(OverviewInput { trace, requests })
     });
+
+    // Trained maps without their weights are left out of every view; say so, and keep the choice.
+    let refused = move || {
+        let model = model_ready.get()?;
+        let error = model.hedgehog.as_ref().err()?;
+        let refused = state.with(|s| s.refused_maps(None));
+        (!refused.is_empty()).then(|| {
+            let names: Vec<&str> = refused.iter().map(|k| k.label()).collect();
+            view! {
+                <p class="error" role="alert" data-testid="hedgehog-refused">
+                    {format!("{} cannot be drawn: {error}. The other maps are drawn as usual, and your choice stays in the link.", names.join(" and "))}
+                </p>
+            }
+        })
+    };
 
     let status = move || {
         match model.get() {
@@ -295,6 +320,7 @@ fn App() -> impl IntoView {
         return view! {
             <main class="embed" data-testid="embed">
                 {status}
+                {refused}
                 {body}
                 <p class="embed-credit">
                     <a href=move || format!("./?{}", state.with(|s| AppState { embed: false, ..s.clone() }.to_query()))
@@ -312,6 +338,7 @@ fn App() -> impl IntoView {
         </header>
         <NoticeList notices=notices />
         {status}
+        {refused}
         <div class="workspace">
             <aside class="sidebar">
                 <text::TextPanel state=state draft=draft tokens=tokens hovered=hovered />

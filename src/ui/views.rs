@@ -141,7 +141,12 @@ fn summary(m: &MapReport) -> String {
 }
 
 fn map_slug(m: &MapReport) -> &'static str {
-    match m.spec {
+    map_slug_of(&m.spec)
+}
+
+/// The map's name in links and test ids (as `MapKey::as_str`).
+fn map_slug_of(spec: &MapSpec) -> &'static str {
+    match *spec {
         MapSpec::Identity => "identity",
         MapSpec::EluPlusOne => "elu",
         MapSpec::Relu => "relu",
@@ -150,7 +155,9 @@ fn map_slug(m: &MapReport) -> &'static str {
         MapSpec::Trig(_) => "trig",
         MapSpec::CosFormer => "cosformer",
         MapSpec::Taylor => "taylor",
-        MapSpec::Hedgehog => "hedgehog",
+        MapSpec::Hedgehog => "hedgehog-untrained",
+        MapSpec::HedgehogTrained(ref w) if w.w.nrows() > 32 => "hedgehog-128",
+        MapSpec::HedgehogTrained(_) => "hedgehog",
     }
 }
 
@@ -250,7 +257,7 @@ fn HeadsOverview(
                 Some(Engine::Gpu(gpu)) if !gpu.adapter().software => Engine::Gpu(gpu),
                 _ => Engine::Cpu(crate::engine::CpuReason::Chosen),
             };
-            let outcome = active.mean_tv(&heads, &input.request).await;
+            let outcome = active.mean_tv(&heads, &input.requests).await;
             let on_gpu = active.is_gpu() && outcome.gpu_failure.is_none();
             if let Some(error) = outcome.gpu_failure {
                 super::fall_back(engine, error);
@@ -316,14 +323,111 @@ fn HeadsOverview(
             .collect_view()
             .into_any()
     };
+    let won_back = move || {
+        compared
+            .get()
+            .flatten()
+            .map(|(overview, _)| view! { <WonBack overview=overview /> })
+    };
     view! {
         <section class="overview" aria-labelledby="overview-title" data-testid="overview" data-path=path>
             <h3 id="overview-title">"All heads"</h3>
             <p class="explain">"Per head, the largest mean total variation between softmax and the chosen maps (0: identical, 1: disjoint); the outline runs from dark (close) to light (far). Select a head to open it."</p>
             {grid}
+            {won_back}
         </section>
     }
 }
+
+/// Heads whose role was measured on the fp32 model (tools/model/head_roles.md).
+const HEAD_ROLES: [((usize, usize), &str); 3] = [
+    ((0, 2), "previous token"),
+    ((1, 8), "next token"),
+    ((2, 8), "determiner → noun"),
+];
+
+/// What training won back, head by head: trained Hedgehog's mean TV against the best of the
+/// other chosen maps (untrained Hedgehog included), on the current text.
+#[component]
+fn WonBack(overview: Overview) -> impl IntoView {
+    let Overview(layers) = overview;
+    let trained = |name: &str| name == "Hedgehog" || name.starts_with("Hedgehog-");
+    let rows: Vec<_> = layers
+        .iter()
+        .enumerate()
+        .flat_map(|(layer, heads)| {
+            heads
+                .iter()
+                .enumerate()
+                .map(move |(head, tvs)| ((layer, head), tvs))
+        })
+        .filter_map(|(at, tvs)| {
+            let (name, tv) = tvs.iter().find(|(n, _)| n == "Hedgehog")?;
+            let best = tvs
+                .iter()
+                .filter(|(n, _)| !trained(n))
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            Some((at, name.clone(), *tv, best.clone()))
+        })
+        .collect();
+    if rows.is_empty() {
+        return view! {
+            <p class="explain" data-testid="won-back-hint">"Choose trained Hedgehog and at least one other map to see, head by head, what training wins back."</p>
+        }
+        .into_any();
+    }
+    let mean = |f: &dyn Fn(&(f64, f64)) -> f64| {
+        rows.iter().map(|r| f(&(r.2, r.3.1))).sum::<f64>() / rows.len() as f64
+    };
+    let summary = format!(
+        "On this text, trained Hedgehog's mean TV is {} against {} for the best other chosen map per head; it is closer to softmax on {} of {} heads.",
+        fmt(mean(&|r| r.0)),
+        fmt(mean(&|r| r.1)),
+        rows.iter().filter(|r| r.2 < r.3.1).count(),
+        rows.len()
+    );
+    let body = rows
+        .into_iter()
+        .map(|((layer, head), _, tv, (best_name, best_tv))| {
+            let role = HEAD_ROLES
+                .iter()
+                .find(|(at, _)| *at == (layer, head))
+                .map(|(_, r)| *r)
+                .unwrap_or("");
+            let ratio = if best_tv > 0.0 {
+                fmt(tv / best_tv)
+            } else {
+                "–".to_string()
+            };
+            view! {
+                <tr data-testid=format!("won-back-{layer}-{head}") class:named=!role.is_empty()>
+                    <th scope="row">{format!("L{layer}.H{head}")}</th>
+                    <td>{role}</td>
+                    <td>{fmt(tv)}</td>
+                    <td>{format!("{best_name} {}", fmt(best_tv))}</td>
+                    <td>{ratio}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="won-back" data-testid="won-back">
+            <h4>"What training wins back"</h4>
+            <p class="explain">{summary}</p>
+            <div class="formula" inner_html=HEDGEHOG_FORMULA></div>
+            <div class="table-scroll" tabindex="0" role="region" aria-label="trained Hedgehog against the best other map, per head">
+                <table class="won-back-table">
+                    <thead><tr><th scope="col">"head"</th><th scope="col">"role"</th><th scope="col">"Hedgehog TV"</th><th scope="col">"best other map, TV"</th><th scope="col">"ratio"</th></tr></thead>
+                    <tbody>{body}</tbody>
+                </table>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// Hedgehog's map and what it is trained for, in MathML.
+const HEDGEHOG_FORMULA: &str = "<math display=\"block\"><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>[</mo><msup><mi>e</mi><mrow><mi>W</mi><mi>x</mi><mo>+</mo><mi>b</mi></mrow></msup><mo>,</mo><msup><mi>e</mi><mrow><mo>−</mo><mi>W</mi><mi>x</mi><mo>−</mo><mi>b</mi></mrow></msup><mo>]</mo><mo>,</mo><mspace width=\"1em\"></mspace><munder><mi>min</mi><mrow><mi>W</mi><mo>,</mo><mi>b</mi></mrow></munder><munder><mo>∑</mo><mi>i</mi></munder><mi>CE</mi><mo>(</mo><msub><mi>A</mi><mi>i</mi></msub><mo>,</mo><msub><mover><mi>A</mi><mo>^</mo></mover><mi>i</mi></msub><mo>)</mo></math>";
 
 /// Kernel pairs for the scatter: all of them for short texts, an even sample for long ones.
 fn kernel_points(kernel: &KernelComparison, kept: &[usize]) -> Vec<(f64, f64)> {
@@ -522,12 +626,13 @@ fn SpreadView(
     let d = model.weights.config.head_dim();
     let mut series = Vec::new();
     let mut rows = Vec::new();
-    for &key in &s.maps {
-        let map = s.spec(key).build(d, None);
+    for spec in s.specs(model.trained()) {
+        let key = map_slug_of(&spec);
+        let map = spec.build(d, None);
         match report::spread(&model.weights, &ids, &analysis.trace, s.layer, map.as_ref()) {
             Ok(spread) => {
                 rows.push(view! {
-                    <tr data-testid=format!("spread-{}", key.as_str())>
+                    <tr data-testid=format!("spread-{key}")>
                         <td>{spread.name.clone()}</td>
                         {spread.hidden_change.iter().map(|(l, c)| view! { <td>{format!("layer {l}: {}", fmt(*c))}</td> }).collect_view()}
                         <td>{fmt(spread.sentence_cosine)}</td>
@@ -580,7 +685,8 @@ const SWEEP_LENGTHS: [usize; 5] = [128, 256, 512, 1024, 2048];
 /// Softmax against each chosen map as N grows, measured on this device's active engine.
 #[component]
 fn MeasuredSweep(
-    state: RwSignal<AppState>,
+    /// The report's maps (this head's trained weights included): timing needs only their shapes.
+    maps: Vec<MapSpec>,
     engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
     // Kept by the app, so a measurement survives the view being redrawn.
@@ -589,8 +695,7 @@ fn MeasuredSweep(
         let Some(active) = engine.get_untracked() else {
             return;
         };
-        let s = state.get_untracked();
-        let maps: Vec<MapSpec> = s.maps.iter().map(|&k| s.spec(k)).collect();
+        let maps = maps.clone();
         running.set(true);
         leptos::task::spawn_local(async move {
             let now = || {
@@ -757,7 +862,7 @@ fn CostView(
         <div class="cards">
             <div class="card"><Chart plot=flops /></div>
             <div class="card"><Chart plot=tradeoff /></div>
-            <MeasuredSweep state=state engine=engine />
+            <MeasuredSweep maps=r.maps.iter().map(|m| m.spec.clone()).collect() engine=engine />
         </div>
     }
 }

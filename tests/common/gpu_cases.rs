@@ -463,7 +463,7 @@ pub async fn check_overview(engine: &kernelscope::engine::GpuEngine) {
             kernel_pairs: false,
         };
         let on_gpu = engine
-            .mean_tv(&heads, &request)
+            .mean_tv(&heads, &vec![request.clone(); heads.len()])
             .await
             .expect("gpu overview");
         assert_eq!(on_gpu.len(), heads.len());
@@ -477,6 +477,73 @@ pub async fn check_overview(engine: &kernelscope::engine::GpuEngine) {
                     "head {i} {mask:?} {cpu_name}: GPU {gpu_tv} against CPU {cpu_tv}"
                 );
             }
+        }
+    }
+}
+
+/// The shipped Hedgehog weights, and the golden heads of `tools/hedgehog/train.py`.
+pub fn trained_hedgehog() -> (kernelscope::kernels::HedgehogSet, serde_json::Value) {
+    let set = kernelscope::kernels::HedgehogSet::from_safetensors(
+        include_bytes!("../../assets/hedgehog.safetensors"),
+        3,
+        12,
+        32,
+    )
+    .expect("the shipped Hedgehog weights load");
+    let golden = serde_json::from_str(include_str!("../golden/hedgehog.json")).expect("golden");
+    (set, golden)
+}
+
+/// Q, K and V of one golden head (n×32, f64).
+pub fn golden_head(head: &serde_json::Value) -> [Array2<f64>; 3] {
+    let n = head["n"].as_u64().expect("n") as usize;
+    ["q", "k", "v"].map(|key| {
+        let values: Vec<f64> = head[key]
+            .as_array()
+            .expect("values")
+            .iter()
+            .map(|x| x.as_f64().expect("number"))
+            .collect();
+        Array2::from_shape_vec((n, values.len() / n), values).expect("shape")
+    })
+}
+
+/// Trained Hedgehog (64 and 128 features) on real heads of the model: the GPU's report equals
+/// the CPU's (1e-4) in both masks, untrained Hedgehog beside them.
+pub async fn check_trained_hedgehog(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::{Request, analyze};
+    use kernelscope::kernels::MapSpec;
+    let (set, golden) = trained_hedgehog();
+    for head in golden["heads"].as_array().expect("heads") {
+        let (layer, h) = (
+            head["layer"].as_u64().expect("layer") as usize,
+            head["head"].as_u64().expect("head") as usize,
+        );
+        let [q, k, v] = golden_head(head);
+        for (mask, causal) in [(Mask::Bidirectional, false), (Mask::Causal, true)] {
+            let trained = |variant| {
+                MapSpec::HedgehogTrained(set.head(variant, layer, h, causal).expect("weights"))
+            };
+            let request = Request {
+                mask,
+                temperature: 1.0,
+                maps: vec![
+                    trained("hedgehog"),
+                    trained("hedgehog128"),
+                    MapSpec::Hedgehog,
+                ],
+                spectra: true,
+                kernel_pairs: true,
+            };
+            let on_gpu = engine
+                .analyze(q.view(), k.view(), v.view(), &request)
+                .await
+                .expect("gpu report");
+            let on_cpu = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+            let names: Vec<&str> = on_cpu.maps.iter().map(|m| m.name.as_str()).collect();
+            assert_eq!(names, ["Hedgehog", "Hedgehog-128", "Hedgehog (untrained)"]);
+            check_report(&format!("L{layer}.H{h} {mask:?}"), &on_gpu, &on_cpu);
         }
     }
 }

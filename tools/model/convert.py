@@ -241,7 +241,8 @@ def elu_plus_one(x):
 def forward(w, ids, layers, heads=HEADS, linear_layers=()):
     """BERT encoder forward pass in float64; returns per-layer q, k, v, attention and hidden
     states. Layers in `linear_layers` use elu+1 linear attention instead of softmax."""
-    w = {k: v.astype(np.float64) for k, v in w.items()}
+    # asarray: no copy of weights that are float64 already (a caller running many texts converts once).
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in w.items()}
     n = len(ids)
     hidden = w["embeddings.word_embeddings.weight"].shape[1]
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]

@@ -303,6 +303,26 @@ def error_vs_m(q, k, family, orthogonal, ms, seeds):
     return rows
 
 
+def extreme_scale_case(name, q, k, v):
+    """Untrained Hedgehog (W = I, b = 0) on scores so large that f64 cannot hold exp(±q·k):
+    every kernel value computed exactly in 60-digit decimal arithmetic, then rounded."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 60
+    kernel = lambda qi, kj: sum(Decimal(a + b).exp() + Decimal(-(a + b)).exp() for a, b in zip(qi, kj))
+    out = {"name": name, "q": q, "k": k, "v": v, "d": len(q[0]), "masks": {}}
+    for mask in ("bidirectional", "causal"):
+        weights = []
+        for i, qi in enumerate(q):
+            seen = visible(mask, i, len(k))
+            row = [kernel(qi, kj) for kj in k[:seen]]
+            total = sum(row)
+            weights.append([float(x / total) for x in row] + [0.0] * (len(k) - seen))
+        output = (np.array(weights) @ np.array(v, dtype=np.float64)).tolist()
+        out["masks"][mask] = {"weights": weights, "output": output}
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=pathlib.Path, default=GOLDEN, help="folder for the golden files")
@@ -335,7 +355,14 @@ def main():
     for family in ("performer", "trig"):
         sweep[family] = error_vs_m(sweep_q, sweep_k, family, False, sweep["ms"], sweep["seeds"])
     folder.mkdir(parents=True, exist_ok=True)
-    payload = {"generator": "tools/reference/attention.py", "cases": cases, "error_vs_m": sweep}
+    # Scales 745 nats apart or more, where products of f64 features underflow to zero.
+    extreme = [
+        extreme_scale_case("keys_1000_and_1", [[-1000.0]], [[1000.0], [1.0]], [[1.0, 0.0], [0.0, 1.0]]),
+        extreme_scale_case("spread_rows", [[-800.0, 3.0], [2.0, 900.0], [0.5, -0.5]],
+                           [[700.0, -2.0], [1.0, 1.0], [-900.0, 0.0]], [[1.0], [2.0], [3.0]]),
+    ]
+    payload = {"generator": "tools/reference/attention.py", "cases": cases, "error_vs_m": sweep,
+               "extreme_scales": extreme}
     out = folder / "attention.json"
     # Full precision (json writes the shortest repr that reads back exactly): rounding the scale to
     # 9 digits once moved badly conditioned outputs by half the Rust tests' tolerance.

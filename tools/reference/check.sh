@@ -29,13 +29,20 @@ mkdir -p "$out"
 "$python" "$root/tools/model/tokenizer_golden.py" --out "$out" --assets "$out/assets" >/dev/null
 "$python" "$root/tools/model/model_golden.py" --out "$out" --assets "$out/assets" >/dev/null
 "$python" "$root/tools/model/tiny_golden.py" --out "$out" >/dev/null
+# Trained Hedgehog: evaluation only (training is `python tools/hedgehog/train.py`). It fails
+# unless the shipped weights reach their bars on held-out text and reproduce the committed
+# report's figures; it also writes its golden heads for the comparison below.
+echo "Hedgehog: the shipped weights against their bars on held-out text"
+"$python" -m unittest -q "$root/tools/hedgehog/test_train.py"
+"$python" "$root/tools/hedgehog/train.py" --evaluate --golden "$out/hedgehog.json"
 
 echo "Comparer self-test: a real change must fail, machine noise must pass"
 "$python" -m unittest -q "$here/test_compare.py"
 
 pairs=()
 for file in scores.json attention.json random_features.json tokenizer.json minilm-vocab.txt \
-  tiny-model.safetensors tiny-forward.json minilm-original.safetensors minilm-shipped.safetensors; do
+  tiny-model.safetensors tiny-forward.json minilm-original.safetensors minilm-shipped.safetensors \
+  hedgehog.json; do
   pairs+=("tests/golden/$file" "$out/$file")
 done
 for file in model.safetensors vocab.txt manifest.json all-MiniLM-L6-v2.LICENSE all-MiniLM-L6-v2.NOTICE; do

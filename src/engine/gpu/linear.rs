@@ -52,6 +52,12 @@ impl GpuMap {
             MapSpec::Taylor => Some(Self::Taylor),
             // The untrained start, as MapSpec::build gives without weights.
             MapSpec::Hedgehog => Some(Self::Hedgehog(Array2::eye(d), Array1::zeros(d))),
+            MapSpec::HedgehogTrained(h) if h.w.ncols() == d => Some(Self::Hedgehog(
+                h.w.mapv(|x| x as f32),
+                h.b.mapv(|x| x as f32),
+            )),
+            // Weights for another head size: the untrained start, as MapSpec::build does.
+            MapSpec::HedgehogTrained(_) => Some(Self::Hedgehog(Array2::eye(d), Array1::zeros(d))),
             other => PointwiseMap::from_spec(other).map(Self::Pointwise),
         }
     }

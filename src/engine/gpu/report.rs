@@ -209,6 +209,7 @@ struct OverviewHead {
     maps: Vec<GpuMap>,
     names: Vec<String>,
     scale: f32,
+    mask: crate::attention::Mask,
 }
 
 impl GpuEngine {
@@ -218,17 +219,24 @@ impl GpuEngine {
     pub async fn mean_tv(
         &self,
         heads: &[[Array2<f64>; 3]],
-        request: &Request,
+        requests: &[Request],
     ) -> Result<Vec<Vec<(String, f64)>>, GpuError> {
         self.ensure_alive()?;
-        if !request.temperature.is_finite() || request.temperature <= 0.0 {
+        if requests.len() != heads.len() {
             return Err(GpuError::Shape(format!(
-                "the temperature must be a positive number, not {}",
-                request.temperature
+                "{} heads but {} requests",
+                heads.len(),
+                requests.len()
             )));
         }
         let mut prepared = Vec::with_capacity(heads.len());
-        for [q, k, v] in heads {
+        for ([q, k, v], request) in heads.iter().zip(requests) {
+            if !request.temperature.is_finite() || request.temperature <= 0.0 {
+                return Err(GpuError::Shape(format!(
+                    "the temperature must be a positive number, not {}",
+                    request.temperature
+                )));
+            }
             let (n, d) = q.dim();
             if n == 0 || d == 0 || v.ncols() == 0 || k.dim() != (n, d) || v.nrows() != n {
                 return Err(GpuError::Shape(format!(
@@ -256,6 +264,7 @@ impl GpuEngine {
                     .map(|s| s.build(d, None).name())
                     .collect(),
                 scale: (request.temperature / (d as f64).sqrt()) as f32,
+                mask: request.mask,
             };
             let (q, k, v) = (head.q.view(), head.k.view(), head.v.view());
             self.check_softmax(q, k, v)?;
@@ -270,10 +279,10 @@ impl GpuEngine {
                 for head in &prepared {
                     let n = head.q.nrows();
                     let (q, k, v) = (head.q.view(), head.k.view(), head.v.view());
-                    let soft = gpu.record_softmax(encoder, q, k, v, head.scale, request.mask)?;
+                    let soft = gpu.record_softmax(encoder, q, k, v, head.scale, head.mask)?;
                     for map in &head.maps {
                         let linear =
-                            gpu.record_linear(encoder, q, k, v, map, head.scale, request.mask)?;
+                            gpu.record_linear(encoder, q, k, v, map, head.scale, head.mask)?;
                         let compared =
                             gpu.record_compare(encoder, &soft.weights, &linear.weights, n, n);
                         outputs.push((compared.metrics, n * 4));
