@@ -30,12 +30,12 @@ print_step_times() {
   [ "$status" -ne 0 ] && failed="$STEP_OPEN"
   close_step
   printf '\n==> Step times (wall clock)\n'
-  printf '| %-58s | %7s |\n' "step" "seconds"
-  printf '|%s|%s|\n' "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..8})":
+  printf '| %-68s | %7s |\n' "step" "seconds"
+  printf '|%s|%s|\n' "$(printf -- '-%.0s' {1..70})" "$(printf -- '-%.0s' {1..8})":
   for i in "${!STEP_NAMES[@]}"; do
     local name="${STEP_NAMES[$i]}"
     [ -n "$failed" ] && [ "$name" = "$failed" ] && name="$name (FAILED)"
-    printf '| %-58s | %7d |\n' "$name" "${STEP_SECONDS[$i]}"
+    printf '| %-68s | %7d |\n' "$name" "${STEP_SECONDS[$i]}"
   done
-  printf '| %-58s | %7d |\n' "total ($( [ "$status" -eq 0 ] && echo passed || echo "failed, exit $status"))" $((SECONDS - RUN_START))
+  printf '| %-68s | %7d |\n' "total ($( [ "$status" -eq 0 ] && echo passed || echo "failed, exit $status"))" $((SECONDS - RUN_START))
 }
