@@ -417,7 +417,7 @@ fn WonBack(overview: Overview) -> impl IntoView {
             <div class="formula" inner_html=HEDGEHOG_FORMULA></div>
             <div class="table-scroll" tabindex="0" role="region" aria-label="trained Hedgehog against the best other map, per head">
                 <table class="won-back-table">
-                    <thead><tr><th scope="col">"head"</th><th scope="col">"role"</th><th scope="col">"Hedgehog TV"</th><th scope="col">"best other map, TV"</th><th scope="col">"ratio"</th></tr></thead>
+                    <thead><tr><th scope="col">"head"</th><th scope="col">"role"</th><th scope="col">"Hedgehog TV"</th><th scope="col">"best other map, TV"</th><th scope="col">"Hedgehog ÷ best"</th></tr></thead>
                     <tbody>{body}</tbody>
                 </table>
             </div>
