@@ -1,0 +1,55 @@
+"""Choose Hedgehog's training schedule on validation documents (never the held-out ones).
+
+    python tools/hedgehog/tune.py [LAYER]
+
+Trains every head of one layer (64 features) under each candidate schedule and prints the mean
+total variation on the validation sequences; train.py's STEPS, BATCH and learning rates are the
+winner's.
+"""
+
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import train as T  # noqa: E402
+
+# (decay, steps, batch, first learning rate)
+CANDIDATES = [("exponential", 300, 24, 1e-2), ("cosine", 300, 24, 1e-2), ("cosine", 1200, 8, 1e-2),
+              ("cosine", 900, 16, 1e-2), ("cosine", 1200, 8, 2e-2)]
+
+
+def main():
+    layer = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    src = T.C.fetch()
+    vocab = (src / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    kept = (T.ROOT / "assets" / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    position = {p: i for i, p in enumerate(vocab)}
+    tokenizer = T.C.trimmed_tokenizer(src, vocab, [position[p] for p in kept])
+    weights = T.model_golden.shipped_weights(T.ROOT / "assets")
+    train, _, _ = T.corpus(tokenizer, tuning=True)
+    train_heads = [s[layer] for s in T.heads_of(weights, train)]
+    valid_heads = [s[layer] for s in T.heads_of(weights, T.validation(tokenizer))]
+    for decay, steps, batch, lr in CANDIDATES:
+        T.STEPS, T.BATCH, T.LR_START = steps, batch, lr
+        T.DECAY = decay
+        t0 = time.time()
+        w, b = T.train_layer(train_heads, 32, False, T.SEED + layer)
+        tv, rows = np.zeros(w.shape[0]), 0
+        for q, k in valid_heads:
+            n = q.shape[1]
+            a = T.softmax_rows(q, k, False)
+            logits, _ = T.hedgehog_logits(q[None], k[None], w, b)
+            a_hat = T.attention_from_logits(logits[0], np.ones((n, n), bool))
+            tv += 0.5 * np.abs(a - a_hat).sum(-1).sum(-1)
+            rows += n
+        tv /= rows
+        print(f"{decay} {steps}x{batch} lr {lr:g}: validation mean TV {tv.mean():.4f}, worst head {tv.max():.4f}"
+              f" ({time.time() - t0:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
