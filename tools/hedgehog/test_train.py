@@ -13,6 +13,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import train  # noqa: E402
 
 
+def shifted(x, index, by):
+    y = x.copy()
+    y[index] += by
+    return y
+
+
 class Gradient(unittest.TestCase):
     def check(self, causal):
         rng = np.random.default_rng(1)
@@ -23,21 +29,16 @@ class Gradient(unittest.TestCase):
         b = rng.standard_normal((heads, width)) * 0.1
         loss, gw, gb = train.loss_and_gradient(q, k, a, visible, row_weight, w, b)
         self.assertTrue(np.all(np.isfinite(loss)))
+        loss_of = lambda w_, b_: train.loss_and_gradient(q, k, a, visible, row_weight, w_, b_)[0]
         eps = 1e-6
-        for index in [(0, 0, 0), (1, 3, 7), (0, 4, 31)]:
-            wp, wm = w.copy(), w.copy()
-            wp[index] += eps
-            wm[index] -= eps
-            numeric = (train.loss_and_gradient(q, k, a, visible, row_weight, wp, b)[0][index[0]]
-                       - train.loss_and_gradient(q, k, a, visible, row_weight, wm, b)[0][index[0]]) / (2 * eps)
-            self.assertAlmostEqual(numeric, gw[index], delta=1e-6 * max(1.0, abs(numeric)))
-        for index in [(0, 1), (1, 4)]:
-            bp, bm = b.copy(), b.copy()
-            bp[index] += eps
-            bm[index] -= eps
-            numeric = (train.loss_and_gradient(q, k, a, visible, row_weight, w, bp)[0][index[0]]
-                       - train.loss_and_gradient(q, k, a, visible, row_weight, w, bm)[0][index[0]]) / (2 * eps)
-            self.assertAlmostEqual(numeric, gb[index], delta=1e-6 * max(1.0, abs(numeric)))
+        # Central differences of one head's loss, entry by entry, for W and for b.
+        for param, grad, indices, nudge in (
+            (w, gw, [(0, 0, 0), (1, 3, 7), (0, 4, 31)], lambda x, i, e: loss_of(shifted(x, i, e), b)),
+            (b, gb, [(0, 1), (1, 4)], lambda x, i, e: loss_of(w, shifted(x, i, e))),
+        ):
+            for index in indices:
+                numeric = (nudge(param, index, eps)[index[0]] - nudge(param, index, -eps)[index[0]]) / (2 * eps)
+                self.assertAlmostEqual(numeric, grad[index], delta=1e-6 * max(1.0, abs(numeric)))
 
     def test_bidirectional(self):
         self.check(False)
