@@ -73,7 +73,7 @@ pub struct HedgehogSet {
     pub layers: usize,
     pub heads: usize,
     pub head_dim: usize,
-    variants: Vec<(String, Vec<HedgehogWeights>)>,
+    variants: Vec<(String, Vec<Arc<HedgehogWeights>>)>,
 }
 
 /// Why a Hedgehog weights file was refused.
@@ -151,6 +151,7 @@ impl HedgehogSet {
                     b: Array1::from_iter(bias[h * rows..(h + 1) * rows].iter().copied()),
                     trained: true,
                 })
+                .map(Arc::new)
                 .collect();
             variants.push((name.to_string(), per_head));
         }
@@ -180,9 +181,6 @@ impl HedgehogSet {
             .then(|| pick(&causal_name))
             .flatten()
             .or_else(|| pick(variant))?;
-        weights
-            .get(layer * self.heads + head)
-            .cloned()
-            .map(Arc::new)
+        weights.get(layer * self.heads + head).cloned()
     }
 }
