@@ -47,6 +47,11 @@ fn check(seed: u64, n: usize, d: usize, d_v: usize, spread: f64) {
 }
 
 #[test]
+fn the_scores_kernel_matches_the_reference_through_the_softmax_map() {
+    pollster::block_on(gpu_cases::check_scores_golden(&gpu()));
+}
+
+#[test]
 fn softmax_seed_1_single_token() {
     check(1, 1, 8, 3, 1.0);
 }

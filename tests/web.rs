@@ -2,15 +2,12 @@
 //! (SwiftShader here). Run by `wasm-bindgen-test-runner` through chromedriver.
 #![cfg(target_arch = "wasm32")]
 
-mod common;
 #[path = "common/gpu_cases.rs"]
 mod gpu_cases;
 #[path = "common/random_features.rs"]
 mod random_features;
 
-use common::{SCORES_RELATIVE_TOLERANCE, golden, relative_error};
-use kernelscope::engine::demo::{DEMO_D, DEMO_N, demo_keys, demo_queries, inverse_sqrt_dim};
-use kernelscope::engine::{BackendChoice, Engine, GpuEngine, GpuError, cpu};
+use kernelscope::engine::{BackendChoice, Engine, GpuEngine, GpuError};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -23,31 +20,12 @@ async fn gpu() -> GpuEngine {
 }
 
 #[wasm_bindgen_test]
-async fn webgpu_scores_match_the_reference_and_the_cpu() {
+async fn webgpu_names_its_adapter_and_the_scores_kernel_matches_the_reference() {
     let engine = gpu().await;
     let adapter = engine.adapter();
     assert_eq!(adapter.backend, "WebGPU");
     assert_ne!(adapter.vendor, "unknown", "adapter.info names the vendor");
-    for case in golden().cases {
-        let (q, k) = (case.queries(), case.keys());
-        let on_gpu = engine
-            .scores(q.view(), k.view(), case.scale())
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let err = relative_error(&on_gpu, &case.expected());
-        assert!(
-            err <= SCORES_RELATIVE_TOLERANCE,
-            "{}: WebGPU relative error {err:e}",
-            case.name
-        );
-        let on_cpu = cpu::scores(q.view(), k.view(), case.scale());
-        let err = relative_error(&on_cpu, &case.expected());
-        assert!(
-            err <= SCORES_RELATIVE_TOLERANCE,
-            "{}: CPU (wasm) relative error {err:e}",
-            case.name
-        );
-    }
+    gpu_cases::check_scores_golden(&engine).await;
 }
 
 #[wasm_bindgen_test]
@@ -59,20 +37,21 @@ async fn auto_starts_on_webgpu_and_cpu_when_chosen() {
 #[wasm_bindgen_test]
 async fn a_destroyed_device_falls_back_to_the_cpu_with_the_reason() {
     let engine = gpu().await;
-    let q = demo_queries(DEMO_N, DEMO_D);
-    let k = demo_keys(DEMO_N, DEMO_D);
-    let scale = inverse_sqrt_dim(DEMO_D);
+    let x = gpu_cases::inputs(51, 12, 8, 4, 1.0);
+    let f64s = |m: &ndarray::Array2<f32>| m.mapv(f64::from);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    let request = gpu_cases::full_request(kernelscope::attention::Mask::Bidirectional);
     engine.destroy_device();
     // The browser resolves `device.lost` asynchronously; give it a turn of the event loop.
     let mut outcome = Engine::Gpu(engine.clone())
-        .scores(q.view(), k.view(), scale)
+        .analyze(q.view(), k.view(), v.view(), &request)
         .await;
     for _ in 0..20 {
         if matches!(outcome.gpu_failure, Some(GpuError::DeviceLost(_))) {
             break;
         }
         outcome = Engine::Gpu(engine.clone())
-            .scores(q.view(), k.view(), scale)
+            .analyze(q.view(), k.view(), v.view(), &request)
             .await;
     }
     assert!(
@@ -80,7 +59,11 @@ async fn a_destroyed_device_falls_back_to_the_cpu_with_the_reason() {
         "{:?}",
         outcome.gpu_failure
     );
-    assert_eq!(outcome.value, cpu::scores(q.view(), k.view(), scale));
+    let on_cpu = kernelscope::engine::report::analyze(q.view(), k.view(), v.view(), &request)
+        .expect("the CPU report");
+    let fallback = outcome.value.expect("the fallback report");
+    assert_eq!(fallback.softmax, on_cpu.softmax);
+    assert_eq!(fallback.maps.len(), on_cpu.maps.len());
 }
 
 #[wasm_bindgen_test]

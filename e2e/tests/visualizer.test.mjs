@@ -423,16 +423,6 @@ test('the all-heads overview opens the head it names, and is offered on request 
 test('webgpu: a device lost while the page is open falls back to the CPU, says why, and keeps the text and state', async () => {
   const browser = await launch(configurations[0]);
   try {
-    // Keep every device the page asks for, so the test can destroy it as a driver reset would.
-    await browser.context.addInitScript(() => {
-      window.__devices = [];
-      const request = GPUAdapter.prototype.requestDevice;
-      GPUAdapter.prototype.requestDevice = async function (...args) {
-        const device = await request.apply(this, args);
-        window.__devices.push(device);
-        return device;
-      };
-    });
     const { page, errors } = await openPage(browser.context);
     guard(page, errors);
     await page.goto(`${server.url}?layer=1&head=8&view=errors&temp=1.5`);
@@ -441,9 +431,8 @@ test('webgpu: a device lost while the page is open falls back to the CPU, says w
     await page.getByTestId('text').fill(typed);
     await waitForUrl(page, typed);
     const before = await page.evaluate(() => location.search);
-    assert.ok((await page.evaluate(() => window.__devices.length)) >= 1, 'the page asked for a device');
-
-    await page.evaluate(() => window.__devices.forEach((d) => d.destroy()));
+    // The engine's worker destroys its device, as a driver reset would.
+    await page.evaluate(() => window.__kernelscope.loseDevice());
     await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.dataset.backend === 'cpu', null, { timeout: 30_000 });
     assert.match(await page.getByTestId('backend').textContent(), /CPU \(fallback\)/);
     assert.match(await page.getByTestId('backend-detail').textContent(), /device was lost/i);
@@ -462,6 +451,42 @@ test('webgpu: a device lost while the page is open falls back to the CPU, says w
       const view = document.querySelector('[data-testid="view-errors"]');
       return view?.dataset.path === 'cpu' && view.dataset.state === location.search.replace(/^\?/, '');
     }, null, { timeout: 30_000 });
+    assert.deepEqual(errors, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('five quick edits: only the last state's maps are drawn', async () => {
+  const browser = await launch(configurations[1]);
+  try {
+    const { page, errors } = await openPage(browser.context);
+    guard(page, errors);
+    await page.goto(`${server.url}?text=${encodeURIComponent('a first text to settle on')}`);
+    await settled(page, 'map-softmax');
+    const edits = ['one quick edit', 'two quick edits', 'three quick edits', 'four quick edits', 'five quick edits, the last'];
+    // Record the state of every view drawn from now on.
+    await page.evaluate(() => {
+      window.__drawn = [document.querySelector('[data-testid^="view-"]').dataset.state];
+      const record = () => {
+        const view = document.querySelector('[data-testid^="view-"]');
+        if (view && window.__drawn[window.__drawn.length - 1] !== view.dataset.state) window.__drawn.push(view.dataset.state);
+      };
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+    });
+    await page.evaluate(async (texts) => {
+      const box = document.querySelector('[data-testid="text"]');
+      for (const text of texts) {
+        box.value = text;
+        box.dispatchEvent(new Event('input', { bubbles: true }));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }, edits);
+    await waitForUrl(page, edits[4]);
+    await settled(page, 'map-softmax');
+    const drawnStates = await page.evaluate(() => window.__drawn.slice(1).map((q) => new URLSearchParams(q).get('text')));
+    assert.deepEqual(drawnStates, [edits[4]], `drawn after the edits: ${JSON.stringify(drawnStates)}`);
+    assert.equal(await page.getByTestId('tokens').locator('.chip').count(), 8);
     assert.deepEqual(errors, [], 'no console errors');
   } finally {
     await browser.close();

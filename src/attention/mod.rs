@@ -31,7 +31,7 @@ impl Mask {
 }
 
 /// Attention weights A (rows sum to 1) and outputs O = A·V.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Attention {
     pub weights: Array2<f64>,
     pub output: Array2<f64>,

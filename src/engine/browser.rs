@@ -10,7 +10,8 @@ pub fn has_webgpu() -> bool {
 }
 
 fn navigator_gpu() -> Option<JsValue> {
-    let navigator = web_sys::window()?.navigator();
+    // `navigator` of a window or of a worker: the engine runs in a worker.
+    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
     let gpu = Reflect::get(&navigator, &JsValue::from_str("gpu")).ok()?;
     (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
 }
@@ -70,15 +71,29 @@ async fn read_adapter_info() -> Result<Option<BrowserAdapterInfo>, JsValue> {
     }))
 }
 
-/// Resolve after `ms` milliseconds (at once where there is no window to time it).
+/// Resolve after `ms` milliseconds, in a window or a worker (at once where nothing can time it).
 pub async fn sleep_ms(ms: i32) {
     let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
-        let timed = web_sys::window().map(|window| {
-            window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-        });
-        if !matches!(timed, Some(Ok(_))) {
+        let global = js_sys::global();
+        let timed = Reflect::get(&global, &JsValue::from_str("setTimeout"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .and_then(|set_timeout| {
+                set_timeout
+                    .call2(&global, &resolve, &JsValue::from(ms))
+                    .ok()
+            });
+        if timed.is_none() {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Milliseconds from `performance.now()` of this global (0 where there is none).
+pub fn now_ms() -> f64 {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or(0.0, |p| p.now())
 }

@@ -4,13 +4,16 @@
 //! a refused device, a rejected kernel, a lost device) turns into a CPU result plus
 //! the reason, so the UI can switch over and say why.
 
+pub mod assets;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
-pub mod cpu;
-pub mod demo;
 pub mod gpu;
+pub mod protocol;
 pub mod report;
+pub mod session;
 pub mod sweep;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -109,35 +112,6 @@ impl Engine {
     pub fn is_gpu(&self) -> bool {
         matches!(self, Engine::Gpu(_))
     }
-
-    /// Attention scores `S = Q·Kᵀ · scale` on the active path.
-    pub async fn scores(
-        &self,
-        q: ArrayView2<'_, f32>,
-        k: ArrayView2<'_, f32>,
-        scale: f32,
-    ) -> Outcome<Array2<f32>> {
-        if let Engine::Gpu(gpu) = self {
-            match gpu.scores(q, k, scale).await {
-                Ok(value) => {
-                    return Outcome {
-                        value,
-                        gpu_failure: None,
-                    };
-                }
-                Err(error) => {
-                    return Outcome {
-                        value: cpu::scores(q, k, scale),
-                        gpu_failure: Some(error),
-                    };
-                }
-            }
-        }
-        Outcome {
-            value: cpu::scores(q, k, scale),
-            gpu_failure: None,
-        }
-    }
 }
 
 impl Engine {
@@ -213,15 +187,4 @@ impl Engine {
             gpu_failure,
         }
     }
-}
-
-/// The largest absolute difference between two equally shaped matrices (∞ if shapes differ).
-pub fn max_abs_difference(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> f32 {
-    if a.dim() != b.dim() {
-        return f32::INFINITY;
-    }
-    a.iter()
-        .zip(b.iter())
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }

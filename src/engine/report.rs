@@ -32,11 +32,13 @@ pub struct Request {
 }
 
 /// One linear map against softmax.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MapReport {
-    pub spec: MapSpec,
+    /// The map's name in links and test ids ([`MapSpec::slug`]).
+    pub key: String,
     pub name: String,
-    pub formula: &'static str,
+    /// MathML.
+    pub formula: String,
     pub feature_dim: usize,
     pub attention: Attention,
     pub errors: ErrorMaps,
@@ -50,7 +52,7 @@ pub struct MapReport {
 }
 
 /// Softmax and every requested map, for one head.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub n: usize,
     pub d: usize,
@@ -122,9 +124,9 @@ pub fn analyze(
             .kernel_pairs
             .then(|| kernel_comparison(q, k, scale, &phi_q, &phi_k));
         maps.push(MapReport {
-            spec: spec.clone(),
+            key: spec.slug().to_string(),
             name: map.name(),
-            formula: map.formula(),
+            formula: map.formula().to_string(),
             feature_dim: map.feature_dim(d),
             errors,
             rows,
@@ -195,7 +197,7 @@ pub fn error_against_m(
 }
 
 /// How swapping one layer's softmax for a linear map moves what comes after it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spread {
     pub name: String,
     /// Per layer from the swapped one on: `‖H − Ĥ‖_F / ‖H‖_F`.

@@ -15,7 +15,7 @@ use crate::kernels::{MapContext, MapSpec, Role};
 pub const SWEEP_D: usize = 32;
 
 /// One timing: median milliseconds of `work` at length `n`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SweepPoint {
     pub work: String,
     pub n: usize,
@@ -26,14 +26,17 @@ pub struct SweepPoint {
 pub const SOFTMAX: &str = "softmax (streaming)";
 
 /// Time softmax and each map at each N: the median of three runs each, end to end (GPU runs
-/// include upload and read-back). `now` is a clock in milliseconds; `pause` lets the page
-/// breathe between runs. A GPU run that fails leaves its point out.
+/// include upload and read-back). `now` is a clock in milliseconds; `pause` lets newer
+/// messages in between runs; `proceed(lengths done)` is asked before each length, and the
+/// sweep stops (with the points so far) when it says no. A GPU run that fails leaves its
+/// point out.
 pub async fn sweep<P, F>(
     engine: &Engine,
     maps: &[MapSpec],
     lengths: &[usize],
     now: impl Fn() -> f64,
     pause: P,
+    proceed: impl Fn(usize) -> bool,
 ) -> Vec<SweepPoint>
 where
     P: Fn() -> F,
@@ -41,7 +44,10 @@ where
 {
     let mut points = Vec::new();
     let scale = 1.0 / (SWEEP_D as f64).sqrt();
-    for &n in lengths {
+    for (done, &n) in lengths.iter().enumerate() {
+        if !proceed(done) {
+            break;
+        }
         let mut rng = SplitMix64::new(n as u64);
         let mut random = || Array2::from_shape_simple_fn((n, SWEEP_D), || rng.gaussian());
         let (q, k, v) = (random(), random(), random());
@@ -169,11 +175,25 @@ mod tests {
             &[16, 512],
             || clock.elapsed().as_secs_f64() * 1e3,
             || std::future::ready(()),
+            |_| true,
         ));
         assert_eq!(points.len(), 6);
         assert!(points.iter().all(|p| p.ms >= 0.0 && p.ms.is_finite()));
         // At N = 512, O(N·d·m) with m = 32 beats O(N²·d) on any machine.
         assert_eq!(crossover(&points, "elu+1").map(|n| n <= 512), Some(true));
         assert_eq!(crossover(&points, "no such map"), None);
+    }
+
+    #[test]
+    fn a_sweep_told_to_stop_keeps_the_lengths_it_finished() {
+        let points = pollster::block_on(sweep(
+            &Engine::Cpu(CpuReason::Chosen),
+            &[MapSpec::EluPlusOne],
+            &[16, 32, 64],
+            || 0.0,
+            || std::future::ready(()),
+            |done| done < 1,
+        ));
+        assert_eq!(points.iter().map(|p| p.n).collect::<Vec<_>>(), [16, 16]);
     }
 }

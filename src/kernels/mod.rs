@@ -159,6 +159,23 @@ pub enum MapSpec {
 }
 
 impl MapSpec {
+    /// The map's name in links and test ids (as `MapKey::as_str`).
+    pub fn slug(&self) -> &'static str {
+        match self {
+            MapSpec::Identity => "identity",
+            MapSpec::EluPlusOne => "elu",
+            MapSpec::Relu => "relu",
+            MapSpec::ReluSquared => "relu2",
+            MapSpec::Performer(_) => "performer",
+            MapSpec::Trig(_) => "trig",
+            MapSpec::CosFormer => "cosformer",
+            MapSpec::Taylor => "taylor",
+            MapSpec::Hedgehog => "hedgehog-untrained",
+            MapSpec::HedgehogTrained(w) if w.w.nrows() > 32 => "hedgehog-128",
+            MapSpec::HedgehogTrained(_) => "hedgehog",
+        }
+    }
+
     /// Build the map for head dimension `d`; Hedgehog uses `hedgehog` weights when given,
     /// the untrained identity start otherwise.
     pub fn build(&self, d: usize, hedgehog: Option<&HedgehogWeights>) -> Box<dyn FeatureMap> {

@@ -12,7 +12,7 @@ use crate::kernels::{
 };
 
 /// Per-row comparison of softmax weights A with linear weights Â.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RowMetrics {
     /// Entropy of each softmax row, in nats.
     pub entropy_softmax: Vec<f64>,
@@ -86,7 +86,7 @@ pub fn row_metrics(softmax: &Array2<f64>, linear: &Array2<f64>) -> RowMetrics {
 }
 
 /// `|A − Â|`, `Â − A` and `‖A − Â‖_F / ‖A‖_F`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorMaps {
     pub absolute: Array2<f64>,
     pub signed: Array2<f64>,
@@ -117,7 +117,7 @@ fn relative(x: f64, base: f64) -> f64 {
 }
 
 /// `‖O_i − Ô_i‖` per row, `‖O − Ô‖_F`, and that relative to `‖O‖_F`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OutputError {
     pub per_row: Vec<f64>,
     pub total: f64,
@@ -146,7 +146,7 @@ pub fn output_error(exact: &Array2<f64>, approx: &Array2<f64>) -> OutputError {
 }
 
 /// The softmax kernel `exp(s·q_i·k_j)` against its estimate `φ(q_i)·φ(k_j)`, every pair.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KernelComparison {
     pub exact: Array2<f64>,
     pub approx: Array2<f64>,
@@ -247,7 +247,7 @@ fn pearson(pairs: &[(f64, f64)]) -> f64 {
 }
 
 /// Singular values (descending), effective rank and numerical rank of a map.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spectrum {
     pub singular_values: Vec<f64>,
     /// `exp(H(σ/Σσ))` (Roy & Vetterli 2007): between 1 and the matrix size.
@@ -332,7 +332,7 @@ pub enum RandomFamily {
 }
 
 /// Kernel error `‖K̂ − K‖_F / ‖K‖_F` at one m, over seeds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorAtM {
     pub m: usize,
     pub mean: f64,

@@ -16,7 +16,7 @@ use unicode_normalization::char::decompose_canonical;
 pub const MAX_CHARS_PER_WORD: usize = 100;
 
 /// One token: its vocabulary id, its piece, and the bytes of the input it covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Token {
     pub id: u32,
     pub piece: String,

@@ -2,36 +2,28 @@
 
 use leptos::prelude::*;
 
-use crate::engine::{BackendChoice, CpuReason, Engine};
+use crate::engine::BackendChoice;
+use crate::engine::protocol::BackendStatus;
 use crate::state::AppState;
 
 #[component]
 pub fn BackendPanel(
-    engine: RwSignal<Option<Engine>, LocalStorage>,
+    status: RwSignal<Option<BackendStatus>>,
     state: RwSignal<AppState>,
 ) -> impl IntoView {
-    let kind = move || match engine.get() {
-        None => "starting",
-        Some(Engine::Gpu(_)) => "webgpu",
-        Some(Engine::Cpu(_)) => "cpu",
+    let kind = move || {
+        status.with(|s| {
+            s.as_ref()
+                .map_or("starting".to_string(), |s| s.kind.clone())
+        })
     };
-    let summary = move || match engine.get() {
-        None => "Starting…".to_string(),
-        Some(Engine::Gpu(gpu)) => {
-            let a = gpu.adapter();
-            format!("{} on {} · {}", a.backend, a.vendor, a.architecture)
-        }
-        Some(Engine::Cpu(CpuReason::Chosen)) => "CPU (chosen)".to_string(),
-        Some(Engine::Cpu(CpuReason::Fallback(_))) => "CPU (fallback)".to_string(),
+    let summary = move || {
+        status.with(|s| {
+            s.as_ref()
+                .map_or("Starting…".to_string(), |s| s.summary.clone())
+        })
     };
-    let detail = move || match engine.get() {
-        Some(Engine::Gpu(gpu)) => gpu.adapter().description.clone(),
-        Some(Engine::Cpu(CpuReason::Fallback(error))) => format!("WebGPU is not used: {error}."),
-        Some(Engine::Cpu(CpuReason::Chosen)) => {
-            "WebGPU is switched off by the toggle below.".into()
-        }
-        None => String::new(),
-    };
+    let detail = move || status.with(|s| s.as_ref().map(|s| s.detail.clone()).unwrap_or_default());
     let forced_cpu = move || state.with(|s| s.backend == BackendChoice::Cpu);
     let toggle = move |ev: leptos::ev::Event| {
         let backend = if event_target_checked(&ev) {

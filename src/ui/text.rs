@@ -1,38 +1,23 @@
 //! The text input, its presets, and the token chips (each with the span of text it came from).
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 
 use super::Tokens;
 use crate::state::{AppState, PRESETS};
 
-/// Typing waits this long for a pause before the model reruns.
-const DEBOUNCE: Duration = Duration::from_millis(150);
-
 #[component]
 pub fn TextPanel(
     state: RwSignal<AppState>,
     draft: RwSignal<String>,
-    tokens: Memo<Option<Tokens>>,
+    tokens: RwSignal<Option<Tokens>>,
     hovered: RwSignal<Option<usize>>,
 ) -> impl IntoView {
-    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    // No debounce: the engine runs off the main thread and drops work for outdated text.
     let on_input = move |ev: leptos::ev::Event| {
-        draft.set(event_target_value(&ev));
-        if let Some(handle) = pending.get_value() {
-            handle.clear();
-        }
-        let handle = set_timeout_with_handle(
-            move || {
-                let text = draft.get_untracked();
-                super::mark("kernelscope:text-committed");
-                state.update(|s| s.text = text);
-            },
-            DEBOUNCE,
-        )
-        .ok();
-        pending.set_value(handle);
+        let text = event_target_value(&ev);
+        draft.set(text.clone());
+        super::mark("kernelscope:text-committed");
+        state.update(|s| s.text = text);
     };
     let presets = PRESETS
         .iter()

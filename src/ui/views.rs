@@ -6,12 +6,15 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use ndarray::Array2;
 
-use super::plot::{Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt};
-use super::{Analysis, Model, Overview, OverviewInput, Shared};
-use crate::engine::Engine;
-use crate::engine::report::{self, MapReport};
-use crate::engine::sweep::{SOFTMAX, SweepPoint, crossover, sweep};
-use crate::kernels::MapSpec;
+use super::Analysis;
+use super::client::{EngineLink, Overview};
+use super::plot::{
+    Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt, keep, keep_rows,
+};
+use crate::engine::protocol::Task;
+use crate::engine::report::{MapReport, OVERVIEW_LIMIT, SPECTRUM_LIMIT};
+use crate::engine::session::{AGAINST_M_SEEDS, SWEEP_LENGTHS};
+use crate::engine::sweep::{SOFTMAX, crossover};
 use crate::metrics::KernelComparison;
 use crate::state::{AppState, View};
 
@@ -45,33 +48,32 @@ pub fn ActiveView(
     analysis: Analysis,
     state: RwSignal<AppState>,
     hovered: RwSignal<Option<usize>>,
-    model: Memo<Option<Shared<Model>>>,
-    overview: Memo<Option<OverviewInput>>,
+    engine: EngineLink,
     overview_wanted: RwSignal<bool>,
-    engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
     let view = state.with_untracked(|s| s.view);
+    let compute_ms = format!("{:.1}", analysis.compute_ms);
     let on_gpu = analysis.on_gpu;
     let (layer, head) = analysis.head;
     let query = analysis.query.clone();
     let body = match view {
         View::Maps => {
-            view! { <MapsView analysis=analysis hovered=hovered state=state overview=overview overview_wanted=overview_wanted engine=engine /> }
+            view! { <MapsView analysis=analysis hovered=hovered state=state engine=engine overview_wanted=overview_wanted /> }
                 .into_any()
         }
         View::Kernel => {
-            view! { <KernelView analysis=analysis hovered=hovered state=state /> }.into_any()
+            view! { <KernelView analysis=analysis hovered=hovered state=state engine=engine /> }.into_any()
         }
         View::Errors => view! { <ErrorsView analysis=analysis hovered=hovered /> }.into_any(),
         View::Spread => {
-            view! { <SpreadView analysis=analysis state=state model=model /> }.into_any()
+            view! { <SpreadView analysis=analysis state=state engine=engine /> }.into_any()
         }
-        View::Cost => view! { <CostView analysis=analysis state=state engine=engine /> }.into_any(),
+        View::Cost => view! { <CostView analysis=analysis engine=engine /> }.into_any(),
     };
     let path = if on_gpu { "webgpu" } else { "cpu" };
     view! {
         <section class="view" role="tabpanel" data-testid=format!("view-{}", view.as_str()) data-path=path
-            data-head=format!("{layer}.{head}") data-state=query>
+            data-head=format!("{layer}.{head}") data-state=query data-compute-ms=compute_ms>
             {body}
         </section>
     }
@@ -99,7 +101,7 @@ fn token_plot(
     let (labels, kept) = axis(analysis);
     MatrixPlot {
         title,
-        values: Arc::new(report::keep(values, &kept)),
+        values: Arc::new(keep(values, &kept)),
         row_labels: labels.clone(),
         col_labels: labels,
         row_tokens: Some(kept.clone()),
@@ -140,24 +142,31 @@ fn summary(m: &MapReport) -> String {
     s
 }
 
-fn map_slug(m: &MapReport) -> &'static str {
-    map_slug_of(&m.spec)
+fn map_slug(m: &MapReport) -> &str {
+    &m.key
 }
 
-/// The map's name in links and test ids (as `MapKey::as_str`).
-fn map_slug_of(spec: &MapSpec) -> &'static str {
-    match *spec {
-        MapSpec::Identity => "identity",
-        MapSpec::EluPlusOne => "elu",
-        MapSpec::Relu => "relu",
-        MapSpec::ReluSquared => "relu2",
-        MapSpec::Performer(_) => "performer",
-        MapSpec::Trig(_) => "trig",
-        MapSpec::CosFormer => "cosformer",
-        MapSpec::Taylor => "taylor",
-        MapSpec::Hedgehog => "hedgehog-untrained",
-        MapSpec::HedgehogTrained(ref w) if w.w.nrows() > 32 => "hedgehog-128",
-        MapSpec::HedgehogTrained(_) => "hedgehog",
+/// "Working: … (2 of 3)" while the engine's long work for this analysis runs.
+fn progress_note(engine: EngineLink, id: u64, task: Task) -> impl IntoView {
+    move || {
+        engine.progress.get().and_then(|(at, t, done, total)| {
+            (at == id && t == task).then(|| {
+                view! {
+                    <p class="pending" role="status" data-testid=format!("progress-{}", task_slug(task))>
+                        {format!("Working: {} ({done} of {total} done)…", task.label())}
+                    </p>
+                }
+            })
+        })
+    }
+}
+
+fn task_slug(task: Task) -> &'static str {
+    match task {
+        Task::Overview => "overview",
+        Task::Spread => "spread",
+        Task::AgainstM => "against-m",
+        Task::Sweep => "sweep",
     }
 }
 
@@ -166,9 +175,8 @@ fn MapsView(
     analysis: Analysis,
     hovered: RwSignal<Option<usize>>,
     state: RwSignal<AppState>,
-    overview: Memo<Option<OverviewInput>>,
+    engine: EngineLink,
     overview_wanted: RwSignal<bool>,
-    engine: RwSignal<Option<Engine>, LocalStorage>,
 ) -> impl IntoView {
     let r = analysis.report.clone();
     let top = r.largest_weight();
@@ -196,7 +204,7 @@ fn MapsView(
             view! {
                 <div class="card">
                     <Heatmap plot=plot hovered=hovered />
-                    <div class="formula" inner_html=m.formula></div>
+                    <div class="formula" inner_html=m.formula.clone()></div>
                     <p class="stats" data-testid=format!("stats-{}", map_slug(m))>{summary(m)}</p>
                 </div>
             }
@@ -220,7 +228,7 @@ fn MapsView(
             </div>
             {maps}
         </div>
-        <HeadsOverview state=state overview=overview wanted=overview_wanted n=analysis.tokens.tokens.len() engine=engine />
+        <HeadsOverview state=state wanted=overview_wanted n=analysis.tokens.tokens.len() engine=engine id=analysis.id />
     }
 }
 
@@ -229,60 +237,31 @@ fn MapsView(
 #[component]
 fn HeadsOverview(
     state: RwSignal<AppState>,
-    overview: Memo<Option<OverviewInput>>,
     wanted: RwSignal<bool>,
     n: usize,
-    engine: RwSignal<Option<Engine>, LocalStorage>,
+    engine: EngineLink,
+    /// The analysis this overview belongs to.
+    id: u64,
 ) -> impl IntoView {
-    // Compared after the maps are on screen (two frames on), so the overview never delays them.
-    let ready = RwSignal::new(false);
-    request_animation_frame(move || request_animation_frame(move || ready.set(true)));
-    // On the active engine: every head in one GPU submission, or the CPU (with the reason
-    // shown, and the engine switched over) when the GPU fails.
-    let compared = LocalResource::new(move || {
-        let go = ready.get();
-        let input = overview.get();
-        let active = engine.get();
-        async move {
-            let input = input.filter(|_| go)?;
-            let trace = &input.trace.0;
-            let heads_per_layer = trace.layers.first().map_or(0, |l| l.queries.dim().0);
-            let heads: Vec<_> = (0..trace.layers.len())
-                .flat_map(|layer| (0..heads_per_layer).map(move |h| (layer, h)))
-                .map(|(layer, h)| report::head(trace, layer, h))
-                .collect::<Option<_>>()?;
-            // A software GPU (SwiftShader) is slower than the wasm CPU engine at these many small
-            // dispatches, and would hold up the next keystroke's report behind the overview.
-            let active = match active {
-                Some(Engine::Gpu(gpu)) if !gpu.adapter().software => Engine::Gpu(gpu),
-                _ => Engine::Cpu(crate::engine::CpuReason::Chosen),
-            };
-            let outcome = active.mean_tv(&heads, &input.requests).await;
-            let on_gpu = active.is_gpu() && outcome.gpu_failure.is_none();
-            if let Some(error) = outcome.gpu_failure {
-                super::fall_back(engine, error);
-            }
-            let mut tvs = outcome.value.into_iter().map(|r| r.unwrap_or_default());
-            let layers = (0..trace.layers.len())
-                .map(|_| tvs.by_ref().take(heads_per_layer).collect())
-                .collect();
-            Some((Overview(Arc::new(layers)), on_gpu))
-        }
-    });
-    let path = move || match compared.get().flatten() {
+    let compared = move || {
+        engine
+            .overview
+            .get()
+            .filter(|(at, _, _)| *at == id)
+            .map(|(_, layers, on_gpu)| (layers, on_gpu))
+    };
+    let path = move || match compared() {
         Some((_, true)) => "webgpu",
         Some((_, false)) => "cpu",
         None => "",
     };
+    let computed = n <= crate::engine::report::OVERVIEW_AUTO || wanted.get_untracked();
     let grid = move || {
-        if !ready.get() {
-            return view! { <p class="pending">"Comparing every head…"</p> }.into_any();
-        }
-        let Some(Overview(layers)) = compared.get().flatten().map(|(o, _)| o) else {
-            if overview.with(Option::is_some) {
-                return view! { <p class="pending">"Comparing every head…"</p> }.into_any();
+        let Some((layers, _)) = compared() else {
+            if computed && n <= OVERVIEW_LIMIT {
+                return view! { <p class="pending">"Comparing every head…"</p> {progress_note(engine, id, Task::Overview)} }.into_any();
             }
-            return if n <= report::OVERVIEW_LIMIT {
+            return if n <= OVERVIEW_LIMIT {
                 view! {
                     <button data-testid="compute-overview" on:click=move |_| wanted.set(true)>
                         {format!("Compare every head ({n} tokens: this takes a moment)")}
@@ -290,7 +269,7 @@ fn HeadsOverview(
                 }
                 .into_any()
             } else {
-                view! { <p class="explain">{format!("The all-heads overview is computed for texts of up to {} tokens (this one has {n}).", report::OVERVIEW_LIMIT)}</p> }.into_any()
+                view! { <p class="explain">{format!("The all-heads overview is computed for texts of up to {OVERVIEW_LIMIT} tokens (this one has {n}).")}</p> }.into_any()
             };
         };
         let (layer_now, head_now) = state.with_untracked(|s| (s.layer, s.head));
@@ -323,12 +302,7 @@ fn HeadsOverview(
             .collect_view()
             .into_any()
     };
-    let won_back = move || {
-        compared
-            .get()
-            .flatten()
-            .map(|(overview, _)| view! { <WonBack overview=overview /> })
-    };
+    let won_back = move || compared().map(|(overview, _)| view! { <WonBack overview=overview /> });
     view! {
         <section class="overview" aria-labelledby="overview-title" data-testid="overview" data-path=path>
             <h3 id="overview-title">"All heads"</h3>
@@ -350,7 +324,7 @@ const HEAD_ROLES: [((usize, usize), &str); 3] = [
 /// other chosen maps (untrained Hedgehog included), on the current text.
 #[component]
 fn WonBack(overview: Overview) -> impl IntoView {
-    let Overview(layers) = overview;
+    let layers = overview;
     let trained = |name: &str| name == "Hedgehog" || name.starts_with("Hedgehog-");
     let rows: Vec<_> = layers
         .iter()
@@ -448,7 +422,9 @@ fn KernelView(
     analysis: Analysis,
     hovered: RwSignal<Option<usize>>,
     state: RwSignal<AppState>,
+    engine: EngineLink,
 ) -> impl IntoView {
+    let id = analysis.id;
     let r = analysis.report.clone();
     let s = state.get_untracked();
     let (labels, kept) = axis(&analysis);
@@ -472,7 +448,7 @@ fn KernelView(
                 markers: vec![],
                 testid: format!("kernel-{}", map_slug(m)),
             };
-            let features = report::keep_rows(&m.query_features, &kept);
+            let features = keep_rows(&m.query_features, &kept);
             let signed = features.iter().any(|&x| x < 0.0);
             let limit = features.iter().fold(0.0f64, |a, &x| a.max(x.abs()));
             let scale = if signed { ColourScale::Diverging { limit } } else { ColourScale::Sequential { lo: 0.0, hi: limit } };
@@ -489,24 +465,38 @@ fn KernelView(
                 unit: "φ (row-scaled)",
                 testid: format!("features-{}", map_slug(m)),
             };
-            let against_m = {
-                let [q, k, _] = report::head(&analysis.trace, s.layer, s.head).unwrap_or_else(|| [Array2::zeros((0, 0)), Array2::zeros((0, 0)), Array2::zeros((0, 0))]);
-                report::error_against_m(q.view(), k.view(), s.temperature, &m.spec, s.seed, 5).map(|sweep| ChartPlot {
-                    title: format!("{}: kernel error against m (5 seeds)", m.name),
-                    x_label: "m".into(),
-                    y_label: "‖K̂ − K‖ / ‖K‖".into(),
-                    series: vec![Series {
-                        name: "mean ± sd".into(),
-                        points: sweep.iter().map(|e| (e.m as f64, e.mean)).collect(),
-                        band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(1e-12), e.mean + e.spread)).collect()),
-                        scatter: false,
-                    }],
-                    log_x: true,
-                    log_y: true,
-                    diagonal: false,
-                    markers: vec![(s.m as f64, format!("m = {}", s.m))],
-                    testid: format!("error-m-{}", map_slug(m)),
-                })
+            let (key, name, chosen_m) = (m.key.clone(), m.name.clone(), s.m);
+            let random = matches!(key.as_str(), "performer" | "trig");
+            let against_m = move || {
+                let series = engine.against_m.with(|a| {
+                    a.as_ref()
+                        .filter(|(at, _)| *at == id)
+                        .and_then(|(_, all)| all.iter().find(|x| x.key == key).cloned())
+                });
+                match series {
+                    Some(series) => {
+                        let sweep = series.points;
+                        let plot = ChartPlot {
+                            title: format!("{name}: kernel error against m ({AGAINST_M_SEEDS} seeds)"),
+                            x_label: "m".into(),
+                            y_label: "‖K̂ − K‖ / ‖K‖".into(),
+                            series: vec![Series {
+                                name: "mean ± sd".into(),
+                                points: sweep.iter().map(|e| (e.m as f64, e.mean)).collect(),
+                                band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(1e-12), e.mean + e.spread)).collect()),
+                                scatter: false,
+                            }],
+                            log_x: true,
+                            log_y: true,
+                            diagonal: false,
+                            markers: vec![(chosen_m as f64, format!("m = {chosen_m}"))],
+                            testid: format!("error-m-{key}"),
+                        };
+                        view! { <Chart plot=plot /> }.into_any()
+                    }
+                    None if random => progress_note(engine, id, Task::AgainstM).into_any(),
+                    None => ().into_any(),
+                }
             };
             view! {
                 <div class="card">
@@ -517,7 +507,7 @@ fn KernelView(
                         if kernel.overflowed > 0 { format!(" · {} pairs overflow f64", kernel.overflowed) } else { String::new() }
                     )}</p>
                     <Heatmap plot=feature_plot hovered=hovered />
-                    {against_m.map(|plot| view! { <Chart plot=plot /> })}
+                    {against_m}
                 </div>
             }
             .into_any()
@@ -593,7 +583,7 @@ fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -> impl Into
                     <Chart plot=per_row />
                     {match spectrum {
                         Some(plot) => view! { <Chart plot=plot /> }.into_any(),
-                        None => view! { <p class="explain">{format!("Spectra are computed for up to {} tokens.", report::SPECTRUM_LIMIT)}</p> }.into_any(),
+                        None => view! { <p class="explain">{format!("Spectra are computed for up to {SPECTRUM_LIMIT} tokens.")}</p> }.into_any(),
                     }}
                     <p class="stats">{summary(m)}</p>
                 </div>
@@ -613,54 +603,61 @@ fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -> impl Into
 }
 
 #[component]
-fn SpreadView(
-    analysis: Analysis,
-    state: RwSignal<AppState>,
-    model: Memo<Option<Shared<Model>>>,
-) -> impl IntoView {
+fn SpreadView(analysis: Analysis, state: RwSignal<AppState>, engine: EngineLink) -> impl IntoView {
     let s = state.get_untracked();
-    let Some(model) = model.get_untracked() else {
-        return ().into_any();
+    let id = analysis.id;
+    let rows = move || {
+        engine
+            .spread
+            .get()
+            .filter(|(at, _)| *at == id)
+            .map(|(_, rows)| rows)
+            .unwrap_or_default()
     };
-    let ids: Vec<u32> = analysis.tokens.tokens.iter().map(|t| t.id).collect();
-    let d = model.weights.config.head_dim();
-    let mut series = Vec::new();
-    let mut rows = Vec::new();
-    for spec in s.specs(model.trained()) {
-        let key = map_slug_of(&spec);
-        let map = spec.build(d, None);
-        match report::spread(&model.weights, &ids, &analysis.trace, s.layer, map.as_ref()) {
-            Ok(spread) => {
-                rows.push(view! {
-                    <tr data-testid=format!("spread-{key}")>
-                        <td>{spread.name.clone()}</td>
-                        {spread.hidden_change.iter().map(|(l, c)| view! { <td>{format!("layer {l}: {}", fmt(*c))}</td> }).collect_view()}
-                        <td>{fmt(spread.sentence_cosine)}</td>
-                    </tr>
-                }.into_any());
-                series.push(Series::line(
+    let layer = s.layer;
+    let chart = move || {
+        let series = rows()
+            .into_iter()
+            .filter_map(|row| {
+                let spread = row.spread.ok()?;
+                Some(Series::line(
                     spread.name,
                     spread
                         .hidden_change
                         .iter()
                         .map(|&(l, c)| (l as f64, c))
                         .collect(),
-                ));
-            }
-            Err(e) => rows
-                .push(view! { <tr><td>{map.name()}</td><td>{e.to_string()}</td></tr> }.into_any()),
-        }
-    }
-    let chart = ChartPlot {
-        title: format!("softmax swapped for each map in layer {}", s.layer),
-        x_label: "layer".into(),
-        y_label: "‖H − Ĥ‖ / ‖H‖".into(),
-        series,
-        log_x: false,
-        log_y: false,
-        diagonal: false,
-        markers: vec![],
-        testid: "spread-chart".into(),
+                ))
+            })
+            .collect();
+        let plot = ChartPlot {
+            title: format!("softmax swapped for each map in layer {layer}"),
+            x_label: "layer".into(),
+            y_label: "‖H − Ĥ‖ / ‖H‖".into(),
+            series,
+            log_x: false,
+            log_y: false,
+            diagonal: false,
+            markers: vec![],
+            testid: "spread-chart".into(),
+        };
+        view! { <Chart plot=plot /> }
+    };
+    let table = move || {
+        rows()
+            .into_iter()
+            .map(|row| match row.spread {
+                Ok(spread) => view! {
+                    <tr data-testid=format!("spread-{}", row.key)>
+                        <td>{spread.name.clone()}</td>
+                        {spread.hidden_change.iter().map(|(l, c)| view! { <td>{format!("layer {l}: {}", fmt(*c))}</td> }).collect_view()}
+                        <td>{fmt(spread.sentence_cosine)}</td>
+                    </tr>
+                }
+                .into_any(),
+                Err(e) => view! { <tr><td>{row.name}</td><td>{e}</td></tr> }.into_any(),
+            })
+            .collect_view()
     };
     view! {
         <div class="explain-row">
@@ -670,46 +667,23 @@ fn SpreadView(
                 "and so does the mean-pooled sentence vector (cosine 1: unchanged). Choose the layer above."
             </p>
         </div>
-        <Chart plot=chart />
+        {progress_note(engine, id, Task::Spread)}
+        {chart}
         <table class="spread" data-testid="spread-table">
             <thead><tr><th>"map"</th><th colspan="3">"relative change of the hidden states"</th><th>"sentence cosine"</th></tr></thead>
-            <tbody>{rows}</tbody>
+            <tbody>{table}</tbody>
         </table>
     }
-    .into_any()
 }
-
-/// Lengths the in-page sweep times: up to 2048, so it finishes in seconds even on the CPU.
-const SWEEP_LENGTHS: [usize; 5] = [128, 256, 512, 1024, 2048];
 
 /// Softmax against each chosen map as N grows, measured on this device's active engine.
 #[component]
-fn MeasuredSweep(
-    /// The report's maps (this head's trained weights included): timing needs only their shapes.
-    maps: Vec<MapSpec>,
-    engine: RwSignal<Option<Engine>, LocalStorage>,
-) -> impl IntoView {
-    // Kept by the app, so a measurement survives the view being redrawn.
-    let SweepResults { points, running } = expect_context::<SweepResults>();
-    let start = move |_| {
-        let Some(active) = engine.get_untracked() else {
-            return;
-        };
-        let maps = maps.clone();
-        running.set(true);
-        leptos::task::spawn_local(async move {
-            let now = || {
-                web_sys::window()
-                    .and_then(|w| w.performance())
-                    .map_or(0.0, |p| p.now())
-            };
-            let measured = sweep(&active, &maps, &SWEEP_LENGTHS, now, pause).await;
-            points.set(Some((measured, active.is_gpu())));
-            running.set(false);
-        });
-    };
+fn MeasuredSweep(engine: EngineLink, query: String) -> impl IntoView {
+    let start = move |_| engine.ask(query.clone(), false, true);
     let chart = move || {
-        points.get().map(|(measured, on_gpu)| {
+        engine.sweep.get().map(|run| {
+            let measured = run.points;
+            let on_gpu = run.on_gpu;
             let mut names: Vec<String> = Vec::new();
             for p in &measured {
                 if !names.contains(&p.work) {
@@ -757,43 +731,20 @@ fn MeasuredSweep(
     view! {
         <div class="card">
             <p class="explain">
-                "Time softmax (streaming, outputs only) against each chosen map's O(N) recurrent form, N = 128 to 2048, on the active engine, end to end. "
+                {format!("Time softmax (streaming, outputs only) against each chosen map's O(N) recurrent form, N = {} to {}, on the active engine, end to end. ", SWEEP_LENGTHS[0], SWEEP_LENGTHS[SWEEP_LENGTHS.len() - 1])}
                 "The crossover marks where a map becomes faster."
             </p>
-            <button data-testid="measure" on:click=start
-                disabled=move || running.get() || engine.with(Option::is_none)>
-                {move || if running.get() { "Measuring…" } else { "Measure on this device" }}
+            <button data-testid="measure" on:click=start disabled=move || engine.sweeping.get()>
+                {move || if engine.sweeping.get() { "Measuring…" } else { "Measure on this device" }}
             </button>
+            {move || engine.sweeping.get().then(|| progress_note(engine, engine.analysis.with(|a| a.as_ref().and_then(|a| a.as_ref().ok()).map_or(0, |a| a.id)), Task::Sweep))}
             {chart}
         </div>
     }
 }
 
-/// The last in-page sweep: its points and whether WebGPU ran it; and whether one is running.
-#[derive(Clone, Copy)]
-pub struct SweepResults {
-    pub points: RwSignal<Option<(Vec<SweepPoint>, bool)>>,
-    pub running: RwSignal<bool>,
-}
-
-/// One turn of the browser's event loop, so the page stays responsive during the sweep.
-async fn pause() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            // If the timer cannot be set, the sweep simply does not yield this once.
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
 #[component]
-fn CostView(
-    analysis: Analysis,
-    state: RwSignal<AppState>,
-    engine: RwSignal<Option<Engine>, LocalStorage>,
-) -> impl IntoView {
-    let s = state.get_untracked();
+fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView {
     let r = analysis.report.clone();
     let d = r.d as f64;
     let ns: Vec<f64> = (7..=14).map(|e| 2f64.powi(e)).collect();
@@ -850,7 +801,6 @@ fn CostView(
         markers: vec![],
         testid: "cost-tradeoff".into(),
     };
-    let _ = s;
     view! {
         <div class="explain-row">
             <div class="formula" inner_html=COST_FORMULA></div>
@@ -862,7 +812,7 @@ fn CostView(
         <div class="cards">
             <div class="card"><Chart plot=flops /></div>
             <div class="card"><Chart plot=tradeoff /></div>
-            <MeasuredSweep maps=r.maps.iter().map(|m| m.spec.clone()).collect() engine=engine />
+            <MeasuredSweep engine=engine query=analysis.query.clone() />
         </div>
     }
 }

@@ -547,3 +547,51 @@ pub async fn check_trained_hedgehog(engine: &kernelscope::engine::GpuEngine) {
         }
     }
 }
+
+/// The scores kernel, through the softmax map the reports draw: on every case of the
+/// independent scores golden file (`tools/reference/scores.py`), the GPU's softmax weights
+/// equal the row softmax of the reference scores `Q·Kᵀ/√d`.
+pub async fn check_scores_golden(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("../golden/scores.json")).expect("scores.json parses");
+    let cases = file["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 5, "the golden file has its cases");
+    for case in cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        let size = |key: &str| case[key].as_u64().expect("a size") as usize;
+        let (n_q, n_k, d) = (size("n_q"), size("n_k"), size("d"));
+        let numbers = |key: &str| -> Vec<f64> {
+            case[key]
+                .as_array()
+                .expect("numbers")
+                .iter()
+                .map(|x| x.as_f64().expect("a number"))
+                .collect()
+        };
+        let f32s = |rows, key: &str| {
+            Array2::from_shape_vec((rows, d), numbers(key).iter().map(|&x| x as f32).collect())
+                .expect("shape")
+        };
+        let (q, k) = (f32s(n_q, "q"), f32s(n_k, "k"));
+        let scale = case["scale"].as_f64().expect("scale") as f32;
+        let v = Array2::<f32>::ones((n_k, 1));
+        let on_gpu = engine
+            .softmax_attention(q.view(), k.view(), v.view(), scale, Mask::Bidirectional)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut expected =
+            Array2::from_shape_vec((n_q, n_k), numbers("scores")).expect("scores shape");
+        for mut row in expected.rows_mut() {
+            let top = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            row.mapv_inplace(|s| (s - top).exp());
+            let sum = row.sum();
+            row.mapv_inplace(|w| w / sum);
+        }
+        assert_agrees(
+            &format!("{name}: softmax of the scores"),
+            &on_gpu.weights,
+            &expected,
+        );
+    }
+}

@@ -156,9 +156,9 @@ impl GpuEngine {
                 weights,
             };
             maps.push(MapReport {
-                spec: spec.clone(),
+                key: spec.slug().to_string(),
                 name: map.name(),
-                formula: map.formula(),
+                formula: map.formula().to_string(),
                 feature_dim: map.feature_dim(d),
                 errors: ErrorMaps {
                     absolute: widen(&compared.absolute),

@@ -103,37 +103,6 @@ impl GpuEngine {
         into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))
     }
 
-    /// Attention scores `S = Q·Kᵀ · scale` on the GPU; the twin of [`super::cpu::scores`].
-    pub async fn scores(
-        &self,
-        q: ArrayView2<'_, f32>,
-        k: ArrayView2<'_, f32>,
-        scale: f32,
-    ) -> Result<Array2<f32>, GpuError> {
-        self.ensure_alive()?;
-        let (n_q, d) = q.dim();
-        let (n_k, d_k) = k.dim();
-        if d != d_k {
-            return Err(GpuError::Shape(format!(
-                "queries have {d} columns, keys have {d_k}"
-            )));
-        }
-        if n_q == 0 || n_k == 0 || d == 0 {
-            // WebGPU forbids empty bindings; the product is all zeros (or empty) anyway.
-            return Ok(Array2::zeros((n_q, n_k)));
-        }
-        self.fits("the score matrix", n_q * n_k)?;
-        self.fits("the queries", n_q * d)?;
-        self.fits("the keys", n_k * d)?;
-        let scores = self
-            .run(|gpu, encoder| {
-                let buffer = gpu.scores_pass(encoder, q, k, scale)?;
-                Ok(vec![(buffer, n_q * n_k)])
-            })
-            .await?;
-        into_matrix(scores.into_iter().next().unwrap_or_default(), (n_q, n_k))
-    }
-
     /// Softmax attention `A = softmax(s·Q·Kᵀ + mask)`, `O = A·V`, in one submission.
     pub async fn softmax_attention(
         &self,

@@ -1,0 +1,156 @@
+//! The messages between the page and the engine (a Web Worker in the browser): the page sends
+//! the state, the engine answers with everything that is drawn. Both directions travel as
+//! postcard bytes; anything that does not decode is rejected, never trusted.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use super::report::{Report, Spread};
+use super::sweep::SweepPoint;
+use crate::metrics::ErrorAtM;
+use crate::model::tokenizer::Token;
+
+/// From the page to the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToEngine {
+    Ask(Ask),
+    /// Test hook (e2e): panic inside the engine, to prove that the page recovers.
+    Panic,
+    /// Test hook (e2e): destroy the GPU device, as a driver reset would.
+    LoseDevice,
+}
+
+/// Everything the views need for one state. A newer ask supersedes every older one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ask {
+    /// Increasing; answers carry it, so the page can drop those of an outdated state.
+    pub id: u64,
+    /// The state as its query string: the engine parses and validates it itself.
+    pub query: String,
+    /// The all-heads overview was asked for, on a text too long to compare by default.
+    pub overview: bool,
+    /// The timing sweep of the cost view was asked for.
+    pub sweep: bool,
+}
+
+/// From the engine to the page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FromEngine {
+    /// The engine is listening (messages sent before this are lost).
+    Ready,
+    /// The model loaded, or why it did not; sent once.
+    Model(Result<ModelFacts, String>),
+    /// Which backend answers now, and why.
+    Backend(BackendStatus),
+    /// The GPU device was lost: the page asks again, and the CPU answers.
+    DeviceLost,
+    Tokens {
+        id: u64,
+        tokens: Vec<Token>,
+        /// Text tokens that did not fit the model.
+        truncated: usize,
+    },
+    Head {
+        id: u64,
+        head: Box<Result<HeadAnswer, String>>,
+    },
+    /// Kernel error against m, per random map (the kernel view); grows map by map.
+    AgainstM { id: u64, series: Vec<AgainstM> },
+    /// One row per chosen map (the spread view); grows map by map.
+    Spread { id: u64, rows: Vec<SpreadRow> },
+    /// Per layer, per head, each map's mean TV (the maps view).
+    Overview {
+        id: u64,
+        layers: Vec<Vec<Vec<(String, f64)>>>,
+        on_gpu: bool,
+    },
+    /// The timing sweep (the cost view); `complete` is false when newer input cut it short.
+    Sweep {
+        id: u64,
+        points: Vec<SweepPoint>,
+        on_gpu: bool,
+        complete: bool,
+    },
+    /// Long work under way for `id`.
+    Progress {
+        id: u64,
+        task: Task,
+        done: usize,
+        total: usize,
+    },
+}
+
+/// What the page needs to know about the loaded model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFacts {
+    /// Why the trained Hedgehog weights cannot be used, if they cannot.
+    pub hedgehog_refused: Option<String>,
+    pub layers: usize,
+    pub heads: usize,
+}
+
+/// The backend panel's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendStatus {
+    /// "starting", "webgpu" or "cpu".
+    pub kind: String,
+    pub summary: String,
+    pub detail: String,
+}
+
+/// One head's report and what it was computed from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeadAnswer {
+    pub report: Report,
+    /// Whether WebGPU computed the report (else the CPU engine).
+    pub on_gpu: bool,
+    pub layer: usize,
+    pub head: usize,
+    /// The state it was computed for, as its query string.
+    pub query: String,
+    /// Token indices shown in the maps ([CLS] and [SEP] can be hidden).
+    pub kept: Vec<usize>,
+    /// The engine's own time for this ask up to the report: tokens, model and report (ms).
+    pub compute_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgainstM {
+    /// The map's slug.
+    pub key: String,
+    pub name: String,
+    pub points: Vec<ErrorAtM>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpreadRow {
+    pub key: String,
+    pub name: String,
+    pub spread: Result<Spread, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Task {
+    Overview,
+    Spread,
+    AgainstM,
+    Sweep,
+}
+
+impl Task {
+    pub fn label(self) -> &'static str {
+        match self {
+            Task::Overview => "comparing every head",
+            Task::Spread => "running the model once per map",
+            Task::AgainstM => "measuring error against m",
+            Task::Sweep => "timing each length",
+        }
+    }
+}
+
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(message).map_err(|e| format!("could not encode a message: {e}"))
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("a malformed message was rejected: {e}"))
+}

@@ -1,0 +1,424 @@
+//! The engine's one entry point: a state in, everything the views draw out, as a stream of
+//! [`FromEngine`] answers. The worker ([`super::worker`]) runs it in the browser; native tests
+//! call it directly. Long work stops between steps once a newer state has arrived.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::Arc;
+
+use ndarray::Array2;
+
+use super::assets::Model;
+use super::protocol::{
+    AgainstM, Ask, BackendStatus, FromEngine, HeadAnswer, ModelFacts, SpreadRow, Task,
+};
+use super::report::{self, OVERVIEW_AUTO, OVERVIEW_LIMIT, Request};
+use super::sweep::sweep;
+use super::{BackendChoice, CpuReason, Engine, GpuError};
+use crate::kernels::MapSpec;
+use crate::model::forward::{Trace, forward};
+use crate::state::{AppState, View};
+
+/// Lengths the timing sweep measures: up to 2048, so it finishes in seconds even on the CPU.
+pub const SWEEP_LENGTHS: [usize; 5] = [128, 256, 512, 1024, 2048];
+
+/// Seeds averaged in the kernel error against m.
+pub const AGAINST_M_SEEDS: usize = 5;
+
+/// Where answers go, and how the engine learns that its work is outdated.
+pub trait Host {
+    fn send(&self, answer: FromEngine);
+    /// False once a newer ask has arrived.
+    fn is_current(&self, id: u64) -> bool;
+    /// Let newer messages in: a turn of the event loop in the browser.
+    fn breathe(&self) -> impl Future<Output = ()>;
+    /// A clock in milliseconds, for the timing sweep.
+    fn now_ms(&self) -> f64;
+}
+
+/// The loaded model, the active backend, and the last forward pass (reused by every control
+/// that does not change the text).
+pub struct Session {
+    model: Arc<Model>,
+    engine: RefCell<Option<(BackendChoice, Engine)>>,
+    traced: RefCell<Option<(Vec<u32>, Arc<Trace>)>>,
+}
+
+impl Session {
+    pub fn new(model: Arc<Model>) -> Self {
+        Self {
+            model,
+            engine: RefCell::new(None),
+            traced: RefCell::new(None),
+        }
+    }
+
+    pub fn facts(&self) -> ModelFacts {
+        let config = &self.model.weights.config;
+        ModelFacts {
+            hedgehog_refused: self.model.hedgehog.as_ref().err().cloned(),
+            layers: config.layers,
+            heads: config.heads,
+        }
+    }
+
+    /// Use `engine` for states that choose `choice`.
+    pub fn set_engine(&self, choice: BackendChoice, engine: Engine) {
+        *self.engine.borrow_mut() = Some((choice, engine));
+    }
+
+    /// The backend chosen last, if one was started.
+    pub fn engine_choice(&self) -> Option<BackendChoice> {
+        self.engine.borrow().as_ref().map(|(choice, _)| *choice)
+    }
+
+    /// Destroy the GPU device, as a driver reset would (a test hook).
+    pub fn destroy_device(&self) {
+        if let Some((_, Engine::Gpu(gpu))) = self.engine.borrow().as_ref() {
+            gpu.destroy_device();
+        }
+    }
+
+    pub fn backend_status(&self) -> BackendStatus {
+        BackendStatus::of(self.engine.borrow().as_ref().map(|(_, e)| e))
+    }
+
+    /// The engine for `choice`. Until that backend has started, the CPU answers, so the first
+    /// maps do not wait for a device. A lost device turns into the CPU, with the reason.
+    fn engine(&self, choice: BackendChoice, host: &impl Host) -> Engine {
+        let lost = match self.engine.borrow().as_ref() {
+            Some((c, Engine::Gpu(gpu))) if *c == choice => gpu.lost_reason(),
+            _ => None,
+        };
+        if let Some(why) = lost {
+            self.fall_back(GpuError::DeviceLost(why), host);
+        }
+        match self.engine.borrow().as_ref() {
+            Some((c, engine)) if *c == choice => engine.clone(),
+            _ => Engine::Cpu(CpuReason::Chosen),
+        }
+    }
+
+    /// Switch to the CPU after a GPU failure and tell the page. Only the first failure switches.
+    fn fall_back(&self, error: GpuError, host: &impl Host) {
+        let switched = {
+            let mut slot = self.engine.borrow_mut();
+            match slot.as_mut() {
+                Some((_, engine @ Engine::Gpu(_))) => {
+                    *engine = Engine::fallback(error);
+                    true
+                }
+                _ => false,
+            }
+        };
+        if switched {
+            host.send(FromEngine::Backend(self.backend_status()));
+        }
+    }
+
+    /// The forward pass of `ids`, once per text.
+    fn trace(&self, ids: &[u32]) -> Result<Arc<Trace>, String> {
+        if let Some((cached, trace)) = self.traced.borrow().as_ref()
+            && cached == ids
+        {
+            return Ok(trace.clone());
+        }
+        let trace = Arc::new(forward(&self.model.weights, ids, None).map_err(|e| e.to_string())?);
+        *self.traced.borrow_mut() = Some((ids.to_vec(), trace.clone()));
+        Ok(trace)
+    }
+
+    /// Answer one state: tokens, then the head's report, then the chosen view's long work.
+    pub async fn answer(&self, ask: &Ask, host: &impl Host) {
+        let id = ask.id;
+        let began = host.now_ms();
+        // Time spent letting newer messages in is not the engine's compute time.
+        let mut breathing = 0.0;
+        let (state, _) = AppState::from_query(&ask.query);
+        let model = &self.model;
+        let encoding = model
+            .tokenizer
+            .encode(&state.text, model.weights.config.positions);
+        let ids: Vec<u32> = encoding.tokens.iter().map(|t| t.id).collect();
+        let n = ids.len();
+        host.send(FromEngine::Tokens {
+            id,
+            tokens: encoding.tokens,
+            truncated: encoding.truncated,
+        });
+        let paused = host.now_ms();
+        host.breathe().await;
+        breathing += host.now_ms() - paused;
+        if !host.is_current(id) {
+            return;
+        }
+        let failed = |why: String| FromEngine::Head {
+            id,
+            head: Box::new(Err(why)),
+        };
+        let trace = match self.trace(&ids) {
+            Ok(trace) => trace,
+            Err(why) => return host.send(failed(why)),
+        };
+        let paused = host.now_ms();
+        host.breathe().await;
+        breathing += host.now_ms() - paused;
+        if !host.is_current(id) {
+            return;
+        }
+        let Some([q, k, v]) = report::head(&trace, state.layer, state.head) else {
+            return host.send(failed(format!(
+                "the model has no layer {} head {}",
+                state.layer, state.head
+            )));
+        };
+        let request = Request {
+            mask: report::mask(state.causal),
+            temperature: state.temperature,
+            maps: state.specs(model.trained()),
+            spectra: state.view == View::Errors,
+            kernel_pairs: state.view == View::Kernel,
+        };
+        let engine = self.engine(state.backend, host);
+        let outcome = engine.analyze(q.view(), k.view(), v.view(), &request).await;
+        let on_gpu = engine.is_gpu() && outcome.gpu_failure.is_none();
+        if let Some(error) = outcome.gpu_failure {
+            self.fall_back(error, host);
+        }
+        let kept: Vec<usize> = if state.specials || n <= 2 {
+            (0..n).collect()
+        } else {
+            (1..n - 1).collect()
+        };
+        let report = match outcome.value {
+            Ok(report) => report,
+            Err(e) => return host.send(failed(format!("the math refused this head: {e}"))),
+        };
+        let random: Vec<_> = report
+            .maps
+            .iter()
+            .zip(&request.maps)
+            .filter(|(_, spec)| matches!(spec, MapSpec::Performer(_) | MapSpec::Trig(_)))
+            .map(|(m, spec)| (m.key.clone(), m.name.clone(), spec.clone()))
+            .collect();
+        host.send(FromEngine::Head {
+            id,
+            head: Box::new(Ok(HeadAnswer {
+                report,
+                on_gpu,
+                layer: state.layer,
+                head: state.head,
+                query: ask.query.clone(),
+                kept,
+                compute_ms: host.now_ms() - began - breathing,
+            })),
+        });
+        match state.view {
+            View::Kernel => self.against_m(id, &state, [&q, &k], random, host).await,
+            View::Spread => self.spread(id, &state, &ids, &trace, host).await,
+            View::Maps if n <= OVERVIEW_AUTO || (ask.overview && n <= OVERVIEW_LIMIT) => {
+                self.overview(id, &state, &trace, host).await
+            }
+            View::Cost if ask.sweep => self.sweep(id, &state, host).await,
+            _ => {}
+        }
+    }
+
+    /// Kernel error against m for each random map, over [`AGAINST_M_SEEDS`] seeds.
+    async fn against_m(
+        &self,
+        id: u64,
+        state: &AppState,
+        [q, k]: [&Array2<f64>; 2],
+        random: Vec<(String, String, MapSpec)>,
+        host: &impl Host,
+    ) {
+        let mut series = Vec::new();
+        let total = random.len();
+        for (done, (key, name, spec)) in random.into_iter().enumerate() {
+            host.send(FromEngine::Progress {
+                id,
+                task: Task::AgainstM,
+                done,
+                total,
+            });
+            host.breathe().await;
+            if !host.is_current(id) {
+                return;
+            }
+            let points = report::error_against_m(
+                q.view(),
+                k.view(),
+                state.temperature,
+                &spec,
+                state.seed,
+                AGAINST_M_SEEDS,
+            )
+            .unwrap_or_default();
+            series.push(AgainstM { key, name, points });
+            host.send(FromEngine::AgainstM {
+                id,
+                series: series.clone(),
+            });
+        }
+    }
+
+    /// Swap each chosen map into the state's layer and run the rest of the model.
+    async fn spread(
+        &self,
+        id: u64,
+        state: &AppState,
+        ids: &[u32],
+        trace: &Trace,
+        host: &impl Host,
+    ) {
+        let d = self.model.weights.config.head_dim();
+        let specs = state.specs(self.model.trained());
+        let total = specs.len();
+        let mut rows = Vec::new();
+        for (done, spec) in specs.into_iter().enumerate() {
+            host.send(FromEngine::Progress {
+                id,
+                task: Task::Spread,
+                done,
+                total,
+            });
+            host.breathe().await;
+            if !host.is_current(id) {
+                return;
+            }
+            let map = spec.build(d, None);
+            let spread = report::spread(&self.model.weights, ids, trace, state.layer, map.as_ref())
+                .map_err(|e| e.to_string());
+            rows.push(SpreadRow {
+                key: spec.slug().to_string(),
+                name: map.name(),
+                spread,
+            });
+            host.send(FromEngine::Spread {
+                id,
+                rows: rows.clone(),
+            });
+        }
+    }
+
+    /// Every head's mean TV per map, layer by layer.
+    async fn overview(&self, id: u64, state: &AppState, trace: &Trace, host: &impl Host) {
+        let layers = trace.layers.len();
+        let heads = trace.layers.first().map_or(0, |l| l.queries.dim().0);
+        // A software GPU (SwiftShader, lavapipe) is slower than the CPU engine at these many
+        // small dispatches.
+        let engine = match self.engine(state.backend, host) {
+            Engine::Gpu(gpu) if !gpu.adapter().software => Engine::Gpu(gpu),
+            _ => Engine::Cpu(CpuReason::Chosen),
+        };
+        let mut on_gpu = engine.is_gpu();
+        let mut result = Vec::with_capacity(layers);
+        for layer in 0..layers {
+            host.send(FromEngine::Progress {
+                id,
+                task: Task::Overview,
+                done: layer,
+                total: layers,
+            });
+            host.breathe().await;
+            if !host.is_current(id) {
+                return;
+            }
+            let Some(inputs) = (0..heads)
+                .map(|h| report::head(trace, layer, h))
+                .collect::<Option<Vec<_>>>()
+            else {
+                return;
+            };
+            let requests: Vec<Request> = (0..heads)
+                .map(|head| Request {
+                    mask: report::mask(state.causal),
+                    temperature: state.temperature,
+                    maps: state.specs_for(self.model.trained(), layer, head),
+                    spectra: false,
+                    kernel_pairs: false,
+                })
+                .collect();
+            let outcome = engine.mean_tv(&inputs, &requests).await;
+            if let Some(error) = outcome.gpu_failure {
+                on_gpu = false;
+                self.fall_back(error, host);
+            }
+            result.push(
+                outcome
+                    .value
+                    .into_iter()
+                    .map(Result::unwrap_or_default)
+                    .collect(),
+            );
+        }
+        host.send(FromEngine::Overview {
+            id,
+            layers: result,
+            on_gpu,
+        });
+    }
+
+    /// Softmax against each chosen map as N grows, on the active engine.
+    async fn sweep(&self, id: u64, state: &AppState, host: &impl Host) {
+        let engine = self.engine(state.backend, host);
+        let maps = state.specs(self.model.trained());
+        let total = SWEEP_LENGTHS.len();
+        let points = sweep(
+            &engine,
+            &maps,
+            &SWEEP_LENGTHS,
+            || host.now_ms(),
+            || host.breathe(),
+            |done| {
+                host.send(FromEngine::Progress {
+                    id,
+                    task: Task::Sweep,
+                    done,
+                    total,
+                });
+                host.is_current(id)
+            },
+        )
+        .await;
+        host.send(FromEngine::Sweep {
+            id,
+            complete: host.is_current(id),
+            points,
+            on_gpu: engine.is_gpu(),
+        });
+    }
+}
+
+impl BackendStatus {
+    /// What the backend panel says about `engine` (`None`: still starting).
+    pub fn of(engine: Option<&Engine>) -> Self {
+        let (kind, summary, detail) = match engine {
+            None => ("starting", "Starting…".to_string(), String::new()),
+            Some(Engine::Gpu(gpu)) => {
+                let a = gpu.adapter();
+                (
+                    "webgpu",
+                    format!("{} on {} · {}", a.backend, a.vendor, a.architecture),
+                    a.description.clone(),
+                )
+            }
+            Some(Engine::Cpu(CpuReason::Chosen)) => (
+                "cpu",
+                "CPU (chosen)".to_string(),
+                "WebGPU is switched off by the toggle below.".to_string(),
+            ),
+            Some(Engine::Cpu(CpuReason::Fallback(error))) => (
+                "cpu",
+                "CPU (fallback)".to_string(),
+                format!("WebGPU is not used: {error}."),
+            ),
+        };
+        BackendStatus {
+            kind: kind.to_string(),
+            summary,
+            detail,
+        }
+    }
+}

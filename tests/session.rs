@@ -1,0 +1,284 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The engine's one entry point, called directly as the worker calls it: a state in, the
+//! answers the views draw out, in order; outdated work dropped; malformed messages refused.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use kernelscope::engine::assets::Model;
+use kernelscope::engine::protocol::{Ask, FromEngine, ToEngine, decode, encode};
+use kernelscope::engine::report::{self, Request};
+use kernelscope::engine::session::{AGAINST_M_SEEDS, Host, SWEEP_LENGTHS, Session};
+use kernelscope::model::forward::forward;
+use kernelscope::state::{AppState, View};
+
+fn model() -> Arc<Model> {
+    let read = |name: &str| {
+        std::fs::read(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("assets/{name}: {e}"))
+    };
+    Arc::new(
+        Model::from_files(
+            &read("model.safetensors"),
+            &read("vocab.txt"),
+            Ok(read("hedgehog.safetensors")),
+        )
+        .expect("the shipped model loads"),
+    )
+}
+
+/// Collects answers; counts its breaths, and can declare the ask outdated after `current_for`.
+struct Recorder {
+    answers: RefCell<Vec<FromEngine>>,
+    breaths: Cell<usize>,
+    current_for: usize,
+}
+
+impl Recorder {
+    fn new(current_for: usize) -> Self {
+        Self {
+            answers: RefCell::new(Vec::new()),
+            breaths: Cell::new(0),
+            current_for,
+        }
+    }
+    fn kinds(&self) -> Vec<&'static str> {
+        self.answers
+            .borrow()
+            .iter()
+            .map(|a| match a {
+                FromEngine::Tokens { .. } => "tokens",
+                FromEngine::Head { .. } => "head",
+                FromEngine::Overview { .. } => "overview",
+                FromEngine::Progress { .. } => "progress",
+                FromEngine::AgainstM { .. } => "against-m",
+                FromEngine::Spread { .. } => "spread",
+                FromEngine::Sweep { .. } => "sweep",
+                FromEngine::Backend(_) => "backend",
+                _ => "other",
+            })
+            .filter(|k| *k != "progress")
+            .collect()
+    }
+}
+
+impl Host for Recorder {
+    fn send(&self, answer: FromEngine) {
+        // Every answer crosses the worker boundary as bytes: it must survive the trip.
+        let bytes = encode(&answer).expect("encodes");
+        let back: FromEngine = decode(&bytes).expect("decodes");
+        self.answers.borrow_mut().push(back);
+    }
+    fn is_current(&self, _id: u64) -> bool {
+        self.breaths.get() <= self.current_for
+    }
+    async fn breathe(&self) {
+        self.breaths.set(self.breaths.get() + 1);
+    }
+    fn now_ms(&self) -> f64 {
+        0.0
+    }
+}
+
+fn ask(state: &AppState) -> Ask {
+    Ask {
+        id: 7,
+        query: state.to_query(),
+        overview: false,
+        sweep: false,
+    }
+}
+
+#[test]
+fn a_state_is_answered_with_tokens_then_the_report_then_the_overview() {
+    let model = model();
+    let session = Session::new(model.clone());
+    let state = AppState::default();
+    let host = Recorder::new(usize::MAX);
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head", "overview"]);
+
+    let answers = host.answers.borrow();
+    let FromEngine::Tokens { id, tokens, .. } = &answers[0] else {
+        unreachable!()
+    };
+    assert_eq!(*id, 7);
+    let expected = model
+        .tokenizer
+        .encode(&state.text, model.weights.config.positions);
+    assert_eq!(tokens, &expected.tokens);
+
+    // The report is the CPU engine's report of the chosen head, computed here independently of
+    // the session.
+    let FromEngine::Head { id, head } = &answers[1] else {
+        unreachable!()
+    };
+    assert_eq!(*id, 7);
+    let head = head.as_ref().as_ref().expect("a report");
+    assert_eq!((head.layer, head.head, head.on_gpu), (0, 2, false));
+    assert_eq!(head.query, state.to_query());
+    let ids: Vec<u32> = expected.tokens.iter().map(|t| t.id).collect();
+    let trace = forward(&model.weights, &ids, None).expect("forward");
+    let [q, k, v] = report::head(&trace, 0, 2).expect("head 0.2");
+    let request = Request {
+        mask: report::mask(false),
+        temperature: 1.0,
+        maps: state.specs(model.trained()),
+        spectra: false,
+        kernel_pairs: false,
+    };
+    let direct = report::analyze(q.view(), k.view(), v.view(), &request).expect("report");
+    assert_eq!(head.report.softmax, direct.softmax);
+    let keys: Vec<&str> = head.report.maps.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, ["elu", "performer", "taylor", "hedgehog"]);
+    for (got, want) in head.report.maps.iter().zip(&direct.maps) {
+        assert_eq!(got.attention, want.attention, "{}", got.key);
+        assert_eq!(got.rows, want.rows, "{}", got.key);
+    }
+
+    // The overview: every head, each chosen map, and the chosen head's entry is its mean TV.
+    let Some(FromEngine::Overview { layers, on_gpu, .. }) = answers.last() else {
+        unreachable!()
+    };
+    assert!(!on_gpu);
+    assert_eq!(layers.len(), 3);
+    assert!(layers.iter().all(|heads| heads.len() == 12));
+    let tv_of_elu = layers[0][2]
+        .iter()
+        .find(|(name, _)| name == "elu+1")
+        .expect("elu+1")
+        .1;
+    let mean_tv = direct.maps[0].rows.tv.iter().sum::<f64>() / direct.n as f64;
+    assert!(
+        (tv_of_elu - mean_tv).abs() <= 1e-12,
+        "{tv_of_elu} against {mean_tv}"
+    );
+}
+
+#[test]
+fn work_for_an_outdated_state_stops_at_the_next_step() {
+    let session = Session::new(model());
+    let state = AppState::default();
+    // Outdated after the first breath: the tokens went out, nothing after them does.
+    let host = Recorder::new(0);
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens"]);
+    // Outdated during the overview: the report went out, the overview does not.
+    let host = Recorder::new(3);
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head"]);
+}
+
+#[test]
+fn the_kernel_view_gets_error_against_m_for_random_maps_only() {
+    let session = Session::new(model());
+    let state = AppState {
+        view: View::Kernel,
+        maps: vec![
+            kernelscope::state::MapKey::Elu,
+            kernelscope::state::MapKey::Performer,
+            kernelscope::state::MapKey::Trig,
+        ],
+        ..AppState::default()
+    };
+    let host = Recorder::new(usize::MAX);
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head", "against-m", "against-m"]);
+    let answers = host.answers.borrow();
+    let FromEngine::AgainstM { series, .. } = answers.last().expect("answers") else {
+        unreachable!()
+    };
+    let keys: Vec<&str> = series.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, ["performer", "trig"]);
+    for s in series {
+        assert_eq!(s.points.len(), 7, "{}", s.key);
+        assert!(s.points.iter().all(|p| p.per_seed.len() == AGAINST_M_SEEDS));
+    }
+    let FromEngine::Head { head, .. } = &answers[1] else {
+        unreachable!()
+    };
+    let report = &head.as_ref().as_ref().expect("report").report;
+    assert!(
+        report.maps.iter().all(|m| m.kernel.is_some()),
+        "kernel pairs on the kernel view"
+    );
+}
+
+#[test]
+fn the_spread_view_gets_one_row_per_map_and_the_cost_view_a_sweep_when_asked() {
+    let session = Session::new(model());
+    let state = AppState {
+        view: View::Spread,
+        layer: 1,
+        ..AppState::default()
+    };
+    let host = Recorder::new(usize::MAX);
+    pollster::block_on(session.answer(&ask(&state), &host));
+    let answers = host.answers.borrow();
+    let FromEngine::Spread { rows, .. } = answers.last().expect("answers") else {
+        panic!("{:?}", host.kinds())
+    };
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let spread = row.spread.as_ref().expect("spread");
+        let layers: Vec<usize> = spread.hidden_change.iter().map(|c| c.0).collect();
+        assert_eq!(layers, [1, 2], "{}", row.key);
+        assert!(spread.sentence_cosine <= 1.0 + 1e-9 && spread.sentence_cosine > 0.0);
+    }
+    drop(answers);
+
+    let state = AppState {
+        view: View::Cost,
+        maps: vec![kernelscope::state::MapKey::Elu],
+        ..AppState::default()
+    };
+    let host = Recorder::new(usize::MAX);
+    let mut asked = ask(&state);
+    asked.sweep = true;
+    pollster::block_on(session.answer(&asked, &host));
+    let answers = host.answers.borrow();
+    let Some(FromEngine::Sweep {
+        points, complete, ..
+    }) = answers.last()
+    else {
+        panic!("{:?}", host.kinds())
+    };
+    assert!(complete);
+    assert_eq!(points.len(), 2 * SWEEP_LENGTHS.len());
+}
+
+#[test]
+fn a_hostile_query_is_answered_for_the_state_it_parses_to() {
+    let session = Session::new(model());
+    let host = Recorder::new(0);
+    let hostile = Ask {
+        id: 1,
+        query: "layer=99&head=-1&maps=<script>&text=%F0%9F%A6%80%00".into(),
+        overview: false,
+        sweep: false,
+    };
+    pollster::block_on(session.answer(&hostile, &host));
+    assert_eq!(host.kinds(), ["tokens"]);
+}
+
+#[test]
+fn malformed_messages_are_rejected_not_trusted() {
+    let ask = ToEngine::Ask(Ask {
+        id: 3,
+        query: "text=hello".into(),
+        overview: true,
+        sweep: false,
+    });
+    let bytes = encode(&ask).expect("encodes");
+    assert_eq!(decode::<ToEngine>(&bytes).expect("decodes"), ask);
+    // Cut short, garbage, empty, or an unknown variant: an error, never a panic.
+    for bad in [
+        &bytes[..bytes.len() - 3],
+        &[0xff, 0xff, 0xff][..],
+        &[][..],
+        &[9, 1][..],
+    ] {
+        assert!(decode::<ToEngine>(bad).is_err(), "{bad:?}");
+    }
+    assert!(decode::<FromEngine>(&[2, 0xff]).is_err());
+}
