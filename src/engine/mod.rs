@@ -11,6 +11,7 @@ pub mod gpu;
 pub mod protocol;
 pub mod report;
 pub mod session;
+pub mod summary;
 pub mod sweep;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

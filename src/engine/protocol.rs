@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::report::{Report, Spread};
+use super::summary::{CostModel, HeadSummary, WonBack};
 use super::sweep::SweepPoint;
 use crate::metrics::ErrorAtM;
 use crate::model::tokenizer::Token;
@@ -31,6 +32,12 @@ pub struct Ask {
     /// The timing sweep of the cost view was asked for.
     pub sweep: bool,
 }
+
+/// Each chosen map's name and mean TV from softmax, for one head.
+pub type HeadTvs = Vec<(String, f64)>;
+
+/// Per layer, per head: [`HeadTvs`].
+pub type OverviewLayers = Vec<Vec<HeadTvs>>;
 
 /// From the engine to the page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,13 +67,17 @@ pub enum FromEngine {
     /// Per layer, per head, each map's mean TV (the maps view).
     Overview {
         id: u64,
-        layers: Vec<Vec<Vec<(String, f64)>>>,
+        layers: OverviewLayers,
+        /// Trained Hedgehog against the best other chosen map, per head.
+        won_back: Option<WonBack>,
         on_gpu: bool,
     },
     /// The timing sweep (the cost view); `complete` is false when newer input cut it short.
     Sweep {
         id: u64,
         points: Vec<SweepPoint>,
+        /// Per timed map, the smallest N at which it beat softmax.
+        crossovers: Vec<(String, Option<usize>)>,
         on_gpu: bool,
         complete: bool,
     },
@@ -111,6 +122,10 @@ pub struct HeadAnswer {
     pub kept: Vec<usize>,
     /// The engine's own time for this ask up to the report: tokens, model and report (ms).
     pub compute_ms: f64,
+    /// The read-outs printed beside the maps.
+    pub summary: HeadSummary,
+    /// FLOPs as N grows, and error against cost at this N.
+    pub cost: CostModel,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ use super::protocol::{
     AgainstM, Ask, BackendStatus, FromEngine, HeadAnswer, ModelFacts, SpreadRow, Task,
 };
 use super::report::{self, OVERVIEW_AUTO, OVERVIEW_LIMIT, Request};
+use super::summary::{cost_model, crossovers, head_summary, won_back};
 use super::sweep::sweep;
 use super::{BackendChoice, CpuReason, Engine, GpuError};
 use crate::kernels::MapSpec;
@@ -201,9 +202,13 @@ impl Session {
             .filter(|(_, spec)| matches!(spec, MapSpec::Performer(_) | MapSpec::Trig(_)))
             .map(|(m, spec)| (m.key.clone(), m.name.clone(), spec.clone()))
             .collect();
+        let summary = head_summary(&report);
+        let cost = cost_model(&report, &summary);
         host.send(FromEngine::Head {
             id,
             head: Box::new(Ok(HeadAnswer {
+                summary,
+                cost,
                 report,
                 on_gpu,
                 layer: state.layer,
@@ -355,6 +360,7 @@ impl Session {
         }
         host.send(FromEngine::Overview {
             id,
+            won_back: won_back(&result),
             layers: result,
             on_gpu,
         });
@@ -385,6 +391,7 @@ impl Session {
         host.send(FromEngine::Sweep {
             id,
             complete: host.is_current(id),
+            crossovers: crossovers(&points),
             points,
             on_gpu: engine.is_gpu(),
         });

@@ -31,6 +31,8 @@ pub fn BackendPanel(
         } else {
             BackendChoice::Auto
         };
+        // "Starting…" until the engine says which backend answers the new choice.
+        status.set(None);
         state.update(|s| s.backend = backend);
     };
 

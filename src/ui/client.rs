@@ -11,9 +11,11 @@ use web_sys::{MessageEvent, Worker};
 
 use super::{Shared, Tokens, mark};
 use crate::engine::protocol::{
-    AgainstM, Ask, BackendStatus, FromEngine, ModelFacts, SpreadRow, Task, ToEngine, decode, encode,
+    AgainstM, Ask, BackendStatus, FromEngine, ModelFacts, OverviewLayers, SpreadRow, Task,
+    ToEngine, decode, encode,
 };
 use crate::engine::report::Report;
+use crate::engine::summary::{CostModel, HeadSummary, WonBack};
 use crate::engine::sweep::SweepPoint;
 
 /// The worker's entry script (`src/engine/engine_loader.js`), relative to the page. It runs
@@ -40,6 +42,8 @@ pub struct Analysis {
     pub query: String,
     /// The engine's own time for this answer: tokens, model and report (ms).
     pub compute_ms: f64,
+    pub summary: Arc<HeadSummary>,
+    pub cost: Arc<CostModel>,
 }
 
 /// The model's state, as far as the page knows.
@@ -50,13 +54,20 @@ pub enum ModelStatus {
     Failed(String),
 }
 
-/// Each chosen map's name and mean total variation from softmax, per layer and head.
-pub type Overview = Arc<Vec<Vec<Vec<(String, f64)>>>>;
+/// Each chosen map's name and mean total variation from softmax, per layer and head; and what
+/// trained Hedgehog wins back.
+#[derive(Clone, PartialEq)]
+pub struct Overview {
+    pub layers: Arc<OverviewLayers>,
+    pub won_back: Option<Arc<WonBack>>,
+    pub on_gpu: bool,
+}
 
 /// A timing sweep's result.
 #[derive(Clone, PartialEq)]
 pub struct SweepRun {
     pub points: Vec<SweepPoint>,
+    pub crossovers: Vec<(String, Option<usize>)>,
     pub on_gpu: bool,
 }
 
@@ -69,7 +80,7 @@ pub struct EngineLink {
     pub analysis: RwSignal<Option<Result<Analysis, String>>>,
     pub against_m: RwSignal<Option<(u64, Vec<AgainstM>)>>,
     pub spread: RwSignal<Option<(u64, Vec<SpreadRow>)>>,
-    pub overview: RwSignal<Option<(u64, Overview, bool)>>,
+    pub overview: RwSignal<Option<(u64, Overview)>>,
     pub sweep: RwSignal<Option<SweepRun>>,
     /// True while a sweep asked for runs.
     pub sweeping: RwSignal<bool>,
@@ -303,6 +314,8 @@ impl EngineLink {
                         head: (h.layer, h.head),
                         query: h.query,
                         compute_ms: h.compute_ms,
+                        summary: Arc::new(h.summary),
+                        cost: Arc::new(h.cost),
                     })
                 });
                 self.analysis.set(Some(analysis));
@@ -311,18 +324,33 @@ impl EngineLink {
                 self.against_m.set(Some((id, series)))
             }
             FromEngine::Spread { id, rows } if id == latest => self.spread.set(Some((id, rows))),
-            FromEngine::Overview { id, layers, on_gpu } if id == latest => {
-                self.overview.set(Some((id, Arc::new(layers), on_gpu)))
-            }
+            FromEngine::Overview {
+                id,
+                layers,
+                won_back,
+                on_gpu,
+            } if id == latest => self.overview.set(Some((
+                id,
+                Overview {
+                    layers: Arc::new(layers),
+                    won_back: won_back.map(Arc::new),
+                    on_gpu,
+                },
+            ))),
             FromEngine::Sweep {
                 id,
                 points,
+                crossovers,
                 on_gpu,
                 complete,
             } if id == latest => {
                 self.sweeping.set(false);
                 if complete {
-                    self.sweep.set(Some(SweepRun { points, on_gpu }));
+                    self.sweep.set(Some(SweepRun {
+                        points,
+                        crossovers,
+                        on_gpu,
+                    }));
                 }
             }
             FromEngine::Progress {

@@ -124,23 +124,24 @@ pub fn fmt(v: f64) -> String {
 }
 
 /// The values as JSON rows with 6 significant digits, for the tests.
-fn values_json(values: &Array2<f64>) -> String {
+/// Up to this many cells a heatmap carries its values as `data-values`, for the e2e tests and for
+/// scripts; larger maps leave it out, since writing it would hold up the page.
+const DATA_VALUES_LIMIT: usize = 128 * 128;
+
+fn values_json(values: &Array2<f64>) -> Option<String> {
+    if values.len() > DATA_VALUES_LIMIT {
+        return None;
+    }
     let rows: Vec<Vec<f64>> = values
         .rows()
         .into_iter()
         .map(|r| {
             r.iter()
-                .map(|&v| {
-                    if v.is_finite() {
-                        format!("{v:.6e}").parse().unwrap_or(0.0)
-                    } else {
-                        0.0
-                    }
-                })
+                .map(|&v| if v.is_finite() { v } else { 0.0 })
                 .collect()
         })
         .collect();
-    serde_json::to_string(&rows).unwrap_or_default()
+    serde_json::to_string(&rows).ok()
 }
 
 fn draw_heatmap(

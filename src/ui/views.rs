@@ -14,7 +14,7 @@ use super::plot::{
 use crate::engine::protocol::Task;
 use crate::engine::report::{MapReport, OVERVIEW_LIMIT, SPECTRUM_LIMIT};
 use crate::engine::session::{AGAINST_M_SEEDS, SWEEP_LENGTHS};
-use crate::engine::sweep::{SOFTMAX, crossover};
+use crate::engine::summary::WonBack;
 use crate::metrics::KernelComparison;
 use crate::state::{AppState, View};
 
@@ -114,29 +114,27 @@ fn token_plot(
     }
 }
 
-fn mean(v: &[f64]) -> f64 {
-    let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    finite.iter().sum::<f64>() / finite.len().max(1) as f64
-}
-
-fn summary(m: &MapReport) -> String {
-    let infinite = m.rows.kl.iter().filter(|x| !x.is_finite()).count();
+/// The read-outs of one map, as printed under it.
+fn summary_text(analysis: &Analysis, key: &str) -> String {
+    let Some(m) = analysis.summary.maps.iter().find(|m| m.key == key) else {
+        return String::new();
+    };
     let mut s = format!(
         "mean entropy {} nats · mean KL {}{} · mean TV {} · output error {} (relative)",
-        fmt(mean(&m.rows.entropy_linear)),
-        fmt(mean(&m.rows.kl)),
-        if infinite > 0 {
-            format!(" (+{infinite} rows ∞)")
+        fmt(m.mean_entropy),
+        fmt(m.mean_kl),
+        if m.infinite_kl_rows > 0 {
+            format!(" (+{} rows ∞)", m.infinite_kl_rows)
         } else {
             String::new()
         },
-        fmt(mean(&m.rows.tv)),
-        fmt(m.output.relative),
+        fmt(m.mean_tv),
+        fmt(m.output_error),
     );
-    if !m.attention.degenerate_rows.is_empty() {
+    if m.degenerate_rows > 0 {
         s.push_str(&format!(
             " · {} rows had a vanishing normaliser and are shown uniform",
-            m.attention.degenerate_rows.len()
+            m.degenerate_rows
         ));
     }
     s
@@ -205,7 +203,7 @@ fn MapsView(
                 <div class="card">
                     <Heatmap plot=plot hovered=hovered />
                     <div class="formula" inner_html=m.formula.clone()></div>
-                    <p class="stats" data-testid=format!("stats-{}", map_slug(m))>{summary(m)}</p>
+                    <p class="stats" data-testid=format!("stats-{}", map_slug(m))>{summary_text(&analysis, &m.key)}</p>
                 </div>
             }
         })
@@ -224,7 +222,7 @@ fn MapsView(
         <div class="cards">
             <div class="card">
                 <Heatmap plot=softmax hovered=hovered />
-                <p class="stats" data-testid="stats-softmax">{format!("mean entropy {} nats", fmt(mean(&r.softmax_entropy)))}</p>
+                <p class="stats" data-testid="stats-softmax">{format!("mean entropy {} nats", fmt(analysis.summary.softmax_mean_entropy))}</p>
             </div>
             {maps}
         </div>
@@ -247,17 +245,17 @@ fn HeadsOverview(
         engine
             .overview
             .get()
-            .filter(|(at, _, _)| *at == id)
-            .map(|(_, layers, on_gpu)| (layers, on_gpu))
+            .filter(|(at, _)| *at == id)
+            .map(|(_, overview)| overview)
     };
     let path = move || match compared() {
-        Some((_, true)) => "webgpu",
-        Some((_, false)) => "cpu",
+        Some(o) if o.on_gpu => "webgpu",
+        Some(_) => "cpu",
         None => "",
     };
     let computed = n <= crate::engine::report::OVERVIEW_AUTO || wanted.get_untracked();
     let grid = move || {
-        let Some((layers, _)) = compared() else {
+        let Some(Overview { layers, .. }) = compared() else {
             if computed && n <= OVERVIEW_LIMIT {
                 return view! { <p class="pending">"Comparing every head…"</p> {progress_note(engine, id, Task::Overview)} }.into_any();
             }
@@ -302,7 +300,8 @@ fn HeadsOverview(
             .collect_view()
             .into_any()
     };
-    let won_back = move || compared().map(|(overview, _)| view! { <WonBack overview=overview /> });
+    let won_back =
+        move || compared().map(|overview| view! { <WonBackTable won_back=overview.won_back /> });
     view! {
         <section class="overview" aria-labelledby="overview-title" data-testid="overview" data-path=path>
             <h3 id="overview-title">"All heads"</h3>
@@ -313,72 +312,39 @@ fn HeadsOverview(
     }
 }
 
-/// Heads whose role was measured on the fp32 model (tools/model/head_roles.md).
-const HEAD_ROLES: [((usize, usize), &str); 3] = [
-    ((0, 2), "previous token"),
-    ((1, 8), "next token"),
-    ((2, 8), "determiner → noun"),
-];
-
 /// What training won back, head by head: trained Hedgehog's mean TV against the best of the
 /// other chosen maps (untrained Hedgehog included), on the current text.
 #[component]
-fn WonBack(overview: Overview) -> impl IntoView {
-    let layers = overview;
-    let trained = |name: &str| name == "Hedgehog" || name.starts_with("Hedgehog-");
-    let rows: Vec<_> = layers
-        .iter()
-        .enumerate()
-        .flat_map(|(layer, heads)| {
-            heads
-                .iter()
-                .enumerate()
-                .map(move |(head, tvs)| ((layer, head), tvs))
-        })
-        .filter_map(|(at, tvs)| {
-            let (name, tv) = tvs.iter().find(|(n, _)| n == "Hedgehog")?;
-            let best = tvs
-                .iter()
-                .filter(|(n, _)| !trained(n))
-                .min_by(|a, b| a.1.total_cmp(&b.1))?;
-            Some((at, name.clone(), *tv, best.clone()))
-        })
-        .collect();
-    if rows.is_empty() {
+fn WonBackTable(won_back: Option<Arc<WonBack>>) -> impl IntoView {
+    let Some(won) = won_back else {
         return view! {
             <p class="explain" data-testid="won-back-hint">"Choose trained Hedgehog and at least one other map to see, head by head, what training wins back."</p>
         }
         .into_any();
-    }
-    let mean = |f: &dyn Fn(&(f64, f64)) -> f64| {
-        rows.iter().map(|r| f(&(r.2, r.3.1))).sum::<f64>() / rows.len() as f64
     };
     let summary = format!(
         "On this text, trained Hedgehog's mean TV is {} against {} for the best other chosen map per head; it is closer to softmax on {} of {} heads.",
-        fmt(mean(&|r| r.0)),
-        fmt(mean(&|r| r.1)),
-        rows.iter().filter(|r| r.2 < r.3.1).count(),
-        rows.len()
+        fmt(won.mean_trained),
+        fmt(won.mean_best_other),
+        won.closer,
+        won.rows.len()
     );
-    let body = rows
-        .into_iter()
-        .map(|((layer, head), _, tv, (best_name, best_tv))| {
-            let role = HEAD_ROLES
-                .iter()
-                .find(|(at, _)| *at == (layer, head))
-                .map(|(_, r)| *r)
-                .unwrap_or("");
-            let ratio = if best_tv > 0.0 {
-                fmt(tv / best_tv)
+    let body = won
+        .rows
+        .iter()
+        .map(|row| {
+            let ratio = if row.best_tv > 0.0 {
+                fmt(row.trained_tv / row.best_tv)
             } else {
                 "–".to_string()
             };
+            let (layer, head) = (row.layer, row.head);
             view! {
-                <tr data-testid=format!("won-back-{layer}-{head}") class:named=!role.is_empty()>
+                <tr data-testid=format!("won-back-{layer}-{head}") class:named=!row.role.is_empty()>
                     <th scope="row">{format!("L{layer}.H{head}")}</th>
-                    <td>{role}</td>
-                    <td>{fmt(tv)}</td>
-                    <td>{format!("{best_name} {}", fmt(best_tv))}</td>
+                    <td>{row.role.clone()}</td>
+                    <td>{fmt(row.trained_tv)}</td>
+                    <td>{format!("{} {}", row.best_name, fmt(row.best_tv))}</td>
                     <td>{ratio}</td>
                 </tr>
             }
@@ -585,7 +551,7 @@ fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -> impl Into
                         Some(plot) => view! { <Chart plot=plot /> }.into_any(),
                         None => view! { <p class="explain">{format!("Spectra are computed for up to {SPECTRUM_LIMIT} tokens.")}</p> }.into_any(),
                     }}
-                    <p class="stats">{summary(m)}</p>
+                    <p class="stats">{summary_text(&analysis, &m.key)}</p>
                 </div>
             }
         })
@@ -703,12 +669,11 @@ fn MeasuredSweep(engine: EngineLink, query: String) -> impl IntoView {
                     )
                 })
                 .collect();
-            let markers = names
+            let markers = run
+                .crossovers
                 .iter()
-                .filter(|n| n.as_str() != SOFTMAX)
-                .filter_map(|n| {
-                    crossover(&measured, n)
-                        .map(|at| (at as f64, format!("{n} faster from N = {at}")))
+                .filter_map(|(name, at)| {
+                    at.map(|at| (at as f64, format!("{name} faster from N = {at}")))
                 })
                 .collect();
             let plot = ChartPlot {
@@ -745,28 +710,33 @@ fn MeasuredSweep(engine: EngineLink, query: String) -> impl IntoView {
 
 #[component]
 fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView {
-    let r = analysis.report.clone();
-    let d = r.d as f64;
-    let ns: Vec<f64> = (7..=14).map(|e| 2f64.powi(e)).collect();
-    let mut series = vec![Series::line(
-        "softmax",
-        ns.iter().map(|&n| (n, 4.0 * n * n * d)).collect(),
-    )];
-    let mut markers = Vec::new();
-    for m in &r.maps {
-        let f = m.feature_dim as f64;
-        series.push(Series::line(
-            m.name.clone(),
-            ns.iter().map(|&n| (n, 4.0 * n * d * f)).collect(),
-        ));
-        // 4N²d = 4Ndm where N = m.
-        markers.push((
-            f,
-            format!("{} breaks even at N = {}", m.name, m.feature_dim),
-        ));
-    }
+    let cost = analysis.cost.clone();
+    let points = |flops: &[f64]| -> Vec<(f64, f64)> {
+        cost.lengths
+            .iter()
+            .copied()
+            .zip(flops.iter().copied())
+            .collect()
+    };
+    let series = std::iter::once(Series::line("softmax", points(&cost.softmax_flops)))
+        .chain(
+            cost.maps
+                .iter()
+                .map(|m| Series::line(m.name.clone(), points(&m.flops))),
+        )
+        .collect();
+    let markers = cost
+        .maps
+        .iter()
+        .map(|m| {
+            (
+                m.breaks_even_at as f64,
+                format!("{} breaks even at N = {}", m.name, m.breaks_even_at),
+            )
+        })
+        .collect();
     let flops = ChartPlot {
-        title: format!("cost of one head, d = {}", r.d),
+        title: format!("cost of one head, d = {}", cost.d),
         x_label: "tokens N".into(),
         y_label: "FLOPs".into(),
         series,
@@ -776,23 +746,17 @@ fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView {
         markers,
         testid: "cost-flops".into(),
     };
-    let n = r.n as f64;
     let tradeoff = ChartPlot {
-        title: format!("error against cost at this text's N = {}", r.n),
+        title: format!("error against cost at this text's N = {}", cost.n),
         x_label: "FLOPs".into(),
         y_label: "mean TV".into(),
-        series: r
+        series: cost
             .maps
             .iter()
-            .map(|m| {
-                Series::dots(
-                    m.name.clone(),
-                    vec![(4.0 * n * d * m.feature_dim as f64, mean(&m.rows.tv))],
-                )
-            })
+            .map(|m| Series::dots(m.name.clone(), vec![(m.flops_here, m.mean_tv)]))
             .chain(std::iter::once(Series::dots(
                 "softmax",
-                vec![(4.0 * n * n * d, 0.0)],
+                vec![(cost.softmax_flops_here, 0.0)],
             )))
             .collect(),
         log_x: true,
