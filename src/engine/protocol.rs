@@ -52,6 +52,8 @@ pub enum FromEngine {
     DeviceLost,
     Tokens {
         id: u64,
+        /// The text the tokens' byte spans point into.
+        text: String,
         tokens: Vec<Token>,
         /// Text tokens that did not fit the model.
         truncated: usize,

@@ -64,6 +64,22 @@ pub struct Report {
 }
 
 impl Report {
+    /// Drop the matrices that `view` does not draw, before the report crosses to the page: at
+    /// 512 tokens each N×N matrix is 2 MB. The figures and per-row metrics are kept.
+    pub fn trim_for(&mut self, view: crate::state::View) {
+        use crate::state::View;
+        let empty = || Array2::zeros((0, 0));
+        for m in &mut self.maps {
+            if view != View::Errors {
+                m.errors.absolute = empty();
+                m.errors.signed = empty();
+            }
+            if view != View::Kernel {
+                m.query_features = empty();
+            }
+        }
+    }
+
     /// The largest weight of any map: the shared top of the maps' colour scale.
     pub fn largest_weight(&self) -> f64 {
         let top = |a: &Array2<f64>| a.iter().copied().fold(0.0f64, f64::max);

@@ -144,6 +144,7 @@ impl Session {
         let n = ids.len();
         host.send(FromEngine::Tokens {
             id,
+            text: state.text.clone(),
             tokens: encoding.tokens,
             truncated: encoding.truncated,
         });
@@ -191,7 +192,7 @@ impl Session {
         } else {
             (1..n - 1).collect()
         };
-        let report = match outcome.value {
+        let mut report = match outcome.value {
             Ok(report) => report,
             Err(e) => return host.send(failed(format!("the math refused this head: {e}"))),
         };
@@ -204,6 +205,7 @@ impl Session {
             .collect();
         let summary = head_summary(&report);
         let cost = cost_model(&report, &summary);
+        report.trim_for(state.view);
         host.send(FromEngine::Head {
             id,
             head: Box::new(Ok(HeadAnswer {

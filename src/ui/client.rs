@@ -293,9 +293,11 @@ impl EngineLink {
             FromEngine::DeviceLost => self.ask_again(),
             FromEngine::Tokens {
                 id,
+                text,
                 tokens,
                 truncated,
             } if id == latest => self.tokens.set(Some(Tokens {
+                text: Arc::new(text),
                 tokens: Arc::new(tokens),
                 truncated,
             })),
@@ -318,7 +320,17 @@ impl EngineLink {
                         cost: Arc::new(h.cost),
                     })
                 });
-                self.analysis.set(Some(analysis));
+                // Drawn in a task of its own: decoding a large report and building its views
+                // would otherwise be one long task.
+                let link = *self;
+                set_timeout(
+                    move || {
+                        if link.latest() == id {
+                            link.analysis.set(Some(analysis));
+                        }
+                    },
+                    std::time::Duration::ZERO,
+                );
             }
             FromEngine::AgainstM { id, series } if id == latest => {
                 self.against_m.set(Some((id, series)))

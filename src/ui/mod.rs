@@ -92,6 +92,8 @@ impl<T> std::ops::Deref for Shared<T> {
 /// The tokens of the current text, and how many did not fit the model.
 #[derive(Clone, PartialEq)]
 pub struct Tokens {
+    /// The text the tokens' byte spans point into.
+    pub text: Arc<String>,
     pub tokens: Arc<Vec<Token>>,
     pub truncated: usize,
 }

@@ -144,9 +144,29 @@ fn values_json(values: &Array2<f64>) -> Option<String> {
     serde_json::to_string(&rows).ok()
 }
 
+/// The map's cells as RGBA pixels (`cell_size` pixels per cell), computed once per plot: the
+/// colour mapping is the costly part of a redraw, and hovering redraws often.
+fn heatmap_pixels(plot: &MatrixPlot) -> Vec<u8> {
+    let (rows, cols) = plot.values.dim();
+    let (cell_w, cell_h) = (cell_size(cols), cell_size(rows));
+    let (w, h) = (cols * cell_w, rows * cell_h);
+    let mut rgba = vec![0u8; w * h * 4];
+    for ((i, j), &v) in plot.values.indexed_iter() {
+        let c = plot.scale.colour(v);
+        for y in i * cell_h..(i + 1) * cell_h {
+            let start = (y * w + j * cell_w) * 4;
+            for px in rgba[start..start + cell_w * 4].chunks_exact_mut(4) {
+                px.copy_from_slice(&[c.r, c.g, c.b, 255]);
+            }
+        }
+    }
+    rgba
+}
+
 fn draw_heatmap(
     canvas: &HtmlCanvasElement,
     plot: &MatrixPlot,
+    pixels: &[u8],
     highlight: Option<usize>,
     cursor: Option<(usize, usize)>,
 ) {
@@ -164,22 +184,16 @@ fn draw_heatmap(
     ctx.set_font("13px system-ui, sans-serif");
     ctx.fill_text(&plot.title, 4.0, 16.0).ok();
 
-    if w > 0 && h > 0 {
-        let mut rgba = vec![0u8; w * h * 4];
-        for ((i, j), &v) in plot.values.indexed_iter() {
-            let c = plot.scale.colour(v);
-            for y in i * cell_h..(i + 1) * cell_h {
-                let start = (y * w + j * cell_w) * 4;
-                for px in rgba[start..start + cell_w * 4].chunks_exact_mut(4) {
-                    px.copy_from_slice(&[c.r, c.g, c.b, 255]);
-                }
-            }
-        }
-        if let Ok(image) =
-            web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32)
-        {
-            ctx.put_image_data(&image, MARGIN_LEFT, MARGIN_TOP).ok();
-        }
+    if w > 0
+        && h > 0
+        && pixels.len() == w * h * 4
+        && let Ok(image) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+            Clamped(pixels),
+            w as u32,
+            h as u32,
+        )
+    {
+        ctx.put_image_data(&image, MARGIN_LEFT, MARGIN_TOP).ok();
     }
 
     // The hovered token's row and column, in every map at once.
@@ -304,15 +318,38 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
     let cursor = RwSignal::new(None::<(usize, usize)>);
     let (rows, cols) = plot.values.dim();
     let (cell_w, cell_h) = (cell_size(cols) as f64, cell_size(rows) as f64);
-    let drawn = plot.clone();
+    let drawn = StoredValue::new((plot.clone(), Vec::new()));
+    let draw = move || {
+        if let Some(canvas) = canvas_ref.get_untracked() {
+            drawn.update_value(|(plot, pixels)| {
+                if pixels.is_empty() {
+                    *pixels = heatmap_pixels(plot);
+                }
+            });
+            drawn.with_value(|(plot, pixels)| {
+                draw_heatmap(
+                    &canvas,
+                    plot,
+                    pixels,
+                    hovered.get_untracked(),
+                    cursor.get_untracked(),
+                );
+                if plot.testid == "map-softmax" {
+                    super::mark("kernelscope:maps-drawn");
+                }
+            });
+        }
+    };
+    // The first drawing of each map runs as a task of its own, so that a page of large maps
+    // never holds the main thread for long at once; redraws (hover) reuse the pixels.
     Effect::new(move |_| {
-        let highlight = hovered.get();
-        let at = cursor.get();
-        if let Some(canvas) = canvas_ref.get() {
-            draw_heatmap(&canvas, &drawn, highlight, at);
-            if drawn.testid == "map-softmax" {
-                super::mark("kernelscope:maps-drawn");
-            }
+        hovered.track();
+        cursor.track();
+        canvas_ref.track();
+        if drawn.with_value(|(_, pixels)| pixels.is_empty()) {
+            set_timeout(draw, std::time::Duration::ZERO);
+        } else {
+            draw();
         }
     });
     let cell_at = move |ev: &web_sys::MouseEvent| -> Option<(usize, usize)> {

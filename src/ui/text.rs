@@ -34,7 +34,7 @@ pub fn TextPanel(
         let Some(t) = tokens.get() else {
             return ().into_any();
         };
-        let text = state.with(|s| s.text.clone());
+        let text = t.text.clone();
         // For the keystroke benchmark: the chips of a new text are being drawn (this runs
         // synchronously before the DOM is patched; the benchmark waits for the next frame).
         super::mark("kernelscope:tokens-drawn");

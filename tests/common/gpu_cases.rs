@@ -595,3 +595,386 @@ pub async fn check_scores_golden(engine: &kernelscope::engine::GpuEngine) {
         );
     }
 }
+
+// The GPU cases themselves, each written once: `tests/gpu_attention.rs` runs them natively
+// (lavapipe) with `pollster::block_on`, `tests/web.rs` in Chromium (SwiftShader) with `.await`.
+
+fn f64s(m: &Array2<f32>) -> Array2<f64> {
+    m.mapv(f64::from)
+}
+
+/// Softmax attention, both masks: GPU (f32) against the CPU (f64).
+pub async fn check_softmax(
+    engine: &kernelscope::engine::GpuEngine,
+    seed: u64,
+    n: usize,
+    d: usize,
+    d_v: usize,
+    spread: f64,
+) {
+    use kernelscope::attention::{Mask, softmax_attention};
+    let x = inputs(seed, n, d, d_v, spread);
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let on_gpu = engine
+            .softmax_attention(x.q.view(), x.k.view(), x.v.view(), x.scale, mask)
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let on_cpu = softmax_attention(
+            f64s(&x.q).view(),
+            f64s(&x.k).view(),
+            f64s(&x.v).view(),
+            f64::from(x.scale),
+            mask,
+        );
+        assert_agrees(
+            &format!("seed {seed} {mask:?} weights"),
+            &on_gpu.weights,
+            &on_cpu.weights,
+        );
+        assert_agrees(
+            &format!("seed {seed} {mask:?} outputs"),
+            &on_gpu.output,
+            &on_cpu.output,
+        );
+    }
+}
+
+/// An empty sequence gives an empty map, not an error (WebGPU forbids empty bindings).
+pub async fn check_empty_softmax(engine: &kernelscope::engine::GpuEngine) {
+    let x = inputs(6, 0, 4, 2, 1.0);
+    let a = engine
+        .softmax_attention(
+            x.q.view(),
+            x.k.view(),
+            x.v.view(),
+            0.5,
+            kernelscope::attention::Mask::Causal,
+        )
+        .await
+        .expect("empty");
+    assert_eq!(a.weights.dim(), (0, 0));
+}
+
+/// Linear attention (the quadratic form), every GPU map, both masks.
+pub async fn check_linear(
+    engine: &kernelscope::engine::GpuEngine,
+    seed: u64,
+    n: usize,
+    d: usize,
+    d_v: usize,
+    spread: f64,
+) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::gpu::GpuMap;
+    let x = inputs(seed, n, d, d_v, spread);
+    for spec in gpu_maps() {
+        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let on_gpu = engine
+                .linear_attention(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
+                .await
+                .unwrap_or_else(|e| panic!("seed {seed} {spec:?}: {e}"));
+            let on_cpu = cpu_linear(&x, &spec, mask);
+            let what = format!("seed {seed} {spec:?} {mask:?}");
+            assert_eq!(
+                on_gpu.degenerate_rows, on_cpu.degenerate_rows,
+                "{what} degenerate rows"
+            );
+            assert_agrees_conditioned(
+                &format!("{what} weights"),
+                &on_gpu.weights,
+                &on_cpu.weights,
+                &on_cpu.conditioning,
+            );
+            assert_agrees_conditioned(
+                &format!("{what} outputs"),
+                &on_gpu.output,
+                &on_cpu.output,
+                &on_cpu.conditioning,
+            );
+        }
+    }
+}
+
+/// Queries that are all negative give ReLU features of zero: flagged, uniform rows.
+pub async fn check_relu_rows_without_any_key(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::gpu::GpuMap;
+    use kernelscope::kernels::MapSpec;
+    let mut x = inputs(13, 12, 6, 4, 1.0);
+    x.q.row_mut(3).mapv_inplace(|v| -v.abs() - 0.1);
+    x.q.row_mut(7).mapv_inplace(|v| -v.abs() - 0.1);
+    let map = GpuMap::from_spec(&MapSpec::Relu, 6).expect("relu");
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let on_gpu = engine
+            .linear_attention(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
+            .await
+            .expect("gpu");
+        let on_cpu = cpu_linear(&x, &MapSpec::Relu, mask);
+        assert!(
+            on_gpu.degenerate_rows.contains(&3) && on_gpu.degenerate_rows.contains(&7),
+            "{:?}",
+            on_gpu.degenerate_rows
+        );
+        assert_eq!(on_gpu.degenerate_rows, on_cpu.degenerate_rows);
+        assert_agrees(
+            &format!("seed 13 {mask:?} weights"),
+            &on_gpu.weights,
+            &on_cpu.weights,
+        );
+    }
+}
+
+/// Error maps, entropy, KL and TV. elu+1: positive weights; relu: zeros (KL = ∞ in places);
+/// identity: negative weights.
+pub async fn check_metrics(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::kernels::MapSpec;
+    let x = inputs(21, 40, 8, 4, 1.0);
+    for spec in [MapSpec::EluPlusOne, MapSpec::Relu, MapSpec::Identity] {
+        let (a, a_hat) = weight_pair(&x, &spec);
+        let f32s = |m: &Array2<f64>| m.mapv(|v| v as f32);
+        let on_gpu = engine
+            .compare(f32s(&a).view(), f32s(&a_hat).view())
+            .await
+            .expect("gpu");
+        check_comparison(&format!("seed 21 {spec:?}"), &on_gpu, &a, &a_hat);
+    }
+}
+
+/// The O(N) recurrent form, every map, both masks; 150 tokens make three causal chunks, the
+/// last one partial.
+pub async fn check_recurrent(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::gpu::GpuMap;
+    let x = inputs(31, 150, 16, 8, 1.0);
+    for spec in gpu_maps() {
+        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let on_gpu = engine
+                .linear_attention_recurrent(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
+                .await
+                .unwrap_or_else(|e| panic!("seed 31 {spec:?} {mask:?}: {e}"));
+            let on_cpu = cpu_linear(&x, &spec, mask);
+            assert_eq!(on_gpu.weights.len(), 0, "the recurrent form builds no map");
+            assert_eq!(
+                on_gpu.degenerate_rows, on_cpu.degenerate_rows,
+                "{spec:?} {mask:?}"
+            );
+            assert_agrees_conditioned(
+                &format!("seed 31 {spec:?} {mask:?} recurrent outputs"),
+                &on_gpu.output,
+                &on_cpu.output,
+                &on_cpu.conditioning,
+            );
+        }
+    }
+}
+
+/// Every query–key pair's kernel, every map.
+pub async fn check_every_kernel_pair(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::engine::gpu::GpuMap;
+    let x = inputs(41, 24, 16, 2, 1.0);
+    for spec in gpu_maps() {
+        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        let on_gpu = engine
+            .kernel_pairs(x.q.view(), x.k.view(), &map, x.scale)
+            .await
+            .unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+        check_kernel_pairs(&format!("seed 41 {spec:?}"), &on_gpu, &x, &spec);
+    }
+}
+
+/// A kernel the driver rejects is an error, and the engine keeps working after it.
+pub async fn check_rejected_kernel(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::engine::GpuError;
+    let broken = "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }";
+    let result = engine.check_kernel(broken).await;
+    assert!(matches!(result, Err(GpuError::Validation(_))), "{result:?}");
+    let fine = "@compute @workgroup_size(1) fn main() {}";
+    assert_eq!(engine.check_kernel(fine).await, Ok(()));
+    let x = inputs(51, 5, 4, 2, 1.0);
+    let after = engine
+        .softmax_attention(
+            x.q.view(),
+            x.k.view(),
+            x.v.view(),
+            x.scale,
+            kernelscope::attention::Mask::Causal,
+        )
+        .await;
+    assert!(after.is_ok(), "{after:?}");
+}
+
+/// Big, small (reusing the big run's larger buffers), big again: each must match the CPU.
+pub async fn check_buffer_reuse(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::{Mask, softmax_attention};
+    use kernelscope::engine::gpu::GpuMap;
+    use kernelscope::kernels::MapSpec;
+    let big = inputs(61, 90, 16, 8, 1.0);
+    let small = inputs(62, 7, 16, 8, 1.0);
+    let map = GpuMap::from_spec(&MapSpec::EluPlusOne, 16).expect("elu");
+    for x in [&big, &small, &big, &small] {
+        let on_gpu = engine
+            .softmax_attention(x.q.view(), x.k.view(), x.v.view(), x.scale, Mask::Causal)
+            .await
+            .expect("softmax");
+        let on_cpu = softmax_attention(
+            f64s(&x.q).view(),
+            f64s(&x.k).view(),
+            f64s(&x.v).view(),
+            f64::from(x.scale),
+            Mask::Causal,
+        );
+        assert_agrees("reused softmax weights", &on_gpu.weights, &on_cpu.weights);
+        assert!(
+            engine.pooled_buffers() > 0,
+            "a finished run leaves its buffers for the next"
+        );
+        let linear = engine
+            .linear_attention(
+                x.q.view(),
+                x.k.view(),
+                x.v.view(),
+                &map,
+                x.scale,
+                Mask::Causal,
+            )
+            .await
+            .expect("linear");
+        let cpu = cpu_linear(x, &MapSpec::EluPlusOne, Mask::Causal);
+        assert_agrees("reused linear weights", &linear.weights, &cpu.weights);
+    }
+}
+
+/// The whole report, both masks: the GPU's equals the CPU's within tolerance.
+pub async fn check_report_both_masks(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    let x = inputs(71, 24, 16, 16, 1.5);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    for mask in [Mask::Bidirectional, Mask::Causal] {
+        let request = full_request(mask);
+        let on_gpu = engine
+            .analyze(q.view(), k.view(), v.view(), &request)
+            .await
+            .expect("gpu report");
+        let on_cpu = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+        check_report(&format!("{mask:?}"), &on_gpu, &on_cpu);
+    }
+}
+
+/// The report on three real heads of the shipped model.
+pub async fn check_real_heads(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::{analyze, head};
+    use kernelscope::model::{forward::forward, tokenizer::Tokenizer, weights::Weights};
+    let w =
+        Weights::from_safetensors(include_bytes!("../../assets/model.safetensors")).expect("model");
+    let t = Tokenizer::from_vocab_txt(include_str!("../../assets/vocab.txt")).expect("vocab");
+    let ids: Vec<u32> = t
+        .encode(
+            "The cat that the dog chased ran up the tree because it was scared.",
+            512,
+        )
+        .tokens
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let trace = forward(&w, &ids, None).expect("forward");
+    for (layer, h) in [(0, 2), (1, 8), (2, 8)] {
+        let [q, k, v] = head(&trace, layer, h).expect("head");
+        let request = full_request(Mask::Bidirectional);
+        let on_gpu = engine
+            .analyze(q.view(), k.view(), v.view(), &request)
+            .await
+            .expect("gpu report");
+        let on_cpu = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+        check_report(&format!("L{layer}.H{h}"), &on_gpu, &on_cpu);
+    }
+}
+
+/// A device lost before a report: the CPU's report, and the reason. Bad numbers are refused
+/// before either path runs, and blamed on the input.
+pub async fn check_lost_device(
+    engine: kernelscope::engine::GpuEngine,
+    fresh: kernelscope::engine::GpuEngine,
+) {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::{Engine, GpuError};
+    let x = inputs(72, 12, 8, 8, 1.0);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    let request = full_request(Mask::Causal);
+    engine.destroy_device();
+    // The browser resolves `device.lost` asynchronously: ask again until it has.
+    let mut outcome = Engine::Gpu(engine.clone())
+        .analyze(q.view(), k.view(), v.view(), &request)
+        .await;
+    for _ in 0..20 {
+        if matches!(outcome.gpu_failure, Some(GpuError::DeviceLost(_))) {
+            break;
+        }
+        outcome = Engine::Gpu(engine.clone())
+            .analyze(q.view(), k.view(), v.view(), &request)
+            .await;
+    }
+    assert!(
+        matches!(outcome.gpu_failure, Some(GpuError::DeviceLost(_))),
+        "{:?}",
+        outcome.gpu_failure
+    );
+    let got = outcome.value.expect("the CPU's report");
+    let want = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+    assert_eq!(got.softmax, want.softmax);
+    for (a, b) in got.maps.iter().zip(&want.maps) {
+        assert_eq!(a.attention, b.attention, "{}", a.name);
+        assert_eq!(a.rows, b.rows, "{}", a.name);
+    }
+    let mut bad = q.clone();
+    bad[[0, 0]] = f64::NAN;
+    let outcome = Engine::Gpu(fresh)
+        .analyze(bad.view(), k.view(), v.view(), &request)
+        .await;
+    assert!(outcome.value.is_err() && outcome.gpu_failure.is_none());
+}
+
+/// Streaming softmax (outputs only) against the full form, on both paths.
+pub async fn check_streaming_softmax(engine: &kernelscope::engine::GpuEngine) {
+    use kernelscope::attention::{Mask, softmax_attention, softmax_outputs};
+    for (n, d, d_v, spread) in [(1, 4, 3, 1.0), (37, 16, 8, 3.0), (300, 32, 32, 1.0)] {
+        let x = inputs(81 + n as u64, n, d, d_v, spread);
+        let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+        for mask in [Mask::Bidirectional, Mask::Causal] {
+            let full = softmax_attention(q.view(), k.view(), v.view(), f64::from(x.scale), mask);
+            let streamed = softmax_outputs(q.view(), k.view(), v.view(), f64::from(x.scale), mask);
+            let gap = (&streamed - &full.output)
+                .mapv(f64::abs)
+                .fold(0.0f64, |a, &b| a.max(b));
+            assert!(gap < 1e-12, "CPU streaming against the full form: {gap:e}");
+            let on_gpu = engine
+                .softmax_outputs(x.q.view(), x.k.view(), x.v.view(), x.scale, mask)
+                .await
+                .expect("gpu");
+            assert_agrees(&format!("streaming n={n} {mask:?}"), &on_gpu, &full.output);
+        }
+    }
+}
+
+/// A refused device request: the engine is the CPU, with the reason, and answers as the CPU.
+pub async fn check_refused_request() {
+    use kernelscope::attention::Mask;
+    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::{BackendChoice, Engine};
+    let engine = Engine::start_with(BackendChoice::Auto, |_| {}, refused_settings()).await;
+    check_refused_device(&engine);
+    let x = inputs(73, 10, 8, 8, 1.0);
+    let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
+    let request = full_request(Mask::Bidirectional);
+    let outcome = engine.analyze(q.view(), k.view(), v.view(), &request).await;
+    assert!(
+        outcome.gpu_failure.is_none(),
+        "a CPU engine has no GPU to fail"
+    );
+    let want = analyze(q.view(), k.view(), v.view(), &request).expect("cpu report");
+    assert_eq!(outcome.value.expect("report").softmax, want.softmax);
+}
