@@ -133,32 +133,22 @@ impl GpuEngine {
         cols: usize,
     ) -> ComparisonBuffers {
         let len = (rows * cols) as u32;
-        let dims = Four {
-            a: len,
-            b: 0,
-            c: 0,
-            d: 0,
-        };
+        let dims = ErrorMapsDims { len, pad: [0; 3] };
         let dims = self.uniform("error dims", &dims);
         let signed = self.output_buffer("signed error", rows * cols);
         let absolute = self.output_buffer("absolute error", rows * cols);
         self.dispatch(
             encoder,
-            &self.kernels.error_maps,
+            Kernel::ErrorMaps,
             &[&dims, exact, approx, &signed, &absolute],
             self.grid(len.div_ceil(64)),
         );
-        let dims = Four {
-            a: rows as u32,
-            b: cols as u32,
-            c: 0,
-            d: 0,
-        };
+        let dims = MatrixDims::new(rows, cols);
         let dims = self.uniform("metric dims", &dims);
         let metrics = self.output_buffer("row metrics", rows * 4);
         self.dispatch(
             encoder,
-            &self.kernels.row_metrics,
+            Kernel::RowMetrics,
             &[&dims, exact, approx, &metrics],
             self.grid(rows as u32),
         );

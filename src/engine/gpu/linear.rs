@@ -190,33 +190,27 @@ impl GpuEngine {
         let phi_q = self.features_pass(encoder, q, map, scale, horizon, false);
         let phi_k = self.features_pass(encoder, k, map, scale, horizon, true);
 
-        let dims = Four {
-            a: n_k as u32,
-            b: m as u32,
-            c: 0,
-            d: 0,
-        };
-        let dims = self.uniform("prefix dims", &dims);
+        let dims = self.uniform("prefix dims", &MatrixDims::new(n_k, m));
         let prefix = self.output_buffer("abs prefix", n_k * m);
         self.dispatch(
             encoder,
-            &self.kernels.abs_prefix,
+            Kernel::AbsPrefix,
             &[&dims, &phi_k, &prefix],
             ((m as u32).div_ceil(64), 1),
         );
 
         let weights = self.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
-        let params = Four {
-            a: rows,
-            b: n_k as u32,
-            c: m as u32,
-            d: u32::from(mask == Mask::Causal),
+        let params = LinearNormaliseParams {
+            rows,
+            cols: n_k as u32,
+            feature_dim: m as u32,
+            causal: u32::from(mask == Mask::Causal),
         };
         let params = self.uniform("normalise params", &params);
         let degenerate = self.output_buffer("degenerate rows", n_q);
         self.dispatch(
             encoder,
-            &self.kernels.linear_normalise,
+            Kernel::LinearNormalise,
             &[&params, &weights, &phi_q, &prefix, &degenerate],
             self.grid(rows),
         );
@@ -286,22 +280,16 @@ impl GpuEngine {
                 );
                 gpu.dispatch(
                     encoder,
-                    &gpu.kernels.matmul_tn,
+                    Kernel::MatmulTn,
                     &[&dims, &phi_k, &values, &kv_state],
                     groups,
                 );
 
-                let dims = Four {
-                    a: n_k as u32,
-                    b: m as u32,
-                    c: 0,
-                    d: 0,
-                };
-                let dims = gpu.uniform("sum dims", &dims);
+                let dims = gpu.uniform("sum dims", &MatrixDims::new(n_k, m));
                 let key_sums = gpu.output_buffer("key sums", 2 * m);
                 gpu.dispatch(
                     encoder,
-                    &gpu.kernels.column_sums,
+                    Kernel::ColumnSums,
                     &[&dims, &phi_k, &key_sums],
                     ((m as u32).div_ceil(64), 1),
                 );
@@ -311,18 +299,18 @@ impl GpuEngine {
                     bytemuck::cast_slice(&value_mean),
                     wgpu::BufferUsages::STORAGE,
                 );
-                let params = Four {
-                    a: n_q as u32,
-                    b: m as u32,
-                    c: d_v as u32,
-                    d: 0,
+                let params = LinearReadoutParams {
+                    rows: n_q as u32,
+                    feature_dim: m as u32,
+                    value_dim: d_v as u32,
+                    pad: 0,
                 };
                 let params = gpu.uniform("readout params", &params);
                 let output = gpu.output_buffer("outputs", n_q * d_v);
                 let degenerate = gpu.output_buffer("degenerate rows", n_q);
                 gpu.dispatch(
                     encoder,
-                    &gpu.kernels.linear_readout,
+                    Kernel::LinearReadout,
                     &[
                         &params,
                         &phi_q,
@@ -384,32 +372,31 @@ impl GpuEngine {
                 let phi_q = gpu.features_pass(encoder, q, map, scale, n, false);
                 let phi_k = gpu.features_pass(encoder, k, map, scale, n, true);
                 let values = gpu.upload_matrix("values", v);
-                let params = Four {
-                    a: n as u32,
-                    b: m as u32,
-                    c: d_v as u32,
-                    d: CAUSAL_CHUNK as u32,
+                let params = ChunkParams {
+                    rows: n as u32,
+                    feature_dim: m as u32,
+                    value_dim: d_v as u32,
+                    chunk: CAUSAL_CHUNK as u32,
                 };
                 let params = gpu.uniform("causal params", &params);
                 let state = gpu.output_buffer("chunk states", chunks * entries);
                 let state_groups = gpu.grid(((chunks * entries) as u32).div_ceil(64));
                 gpu.dispatch(
                     encoder,
-                    &gpu.kernels.chunk_states,
+                    Kernel::ChunkStates,
                     &[&params, &phi_k, &values, &state],
                     state_groups,
                 );
-                let prefix_params = Four {
-                    a: chunks as u32,
-                    b: entries as u32,
-                    c: 0,
-                    d: 0,
+                let prefix_params = ChunkPrefixParams {
+                    chunks: chunks as u32,
+                    entries: entries as u32,
+                    pad: [0; 2],
                 };
                 let prefix_params = gpu.uniform("prefix params", &prefix_params);
                 let prefix_groups = gpu.grid((entries as u32).div_ceil(64));
                 gpu.dispatch(
                     encoder,
-                    &gpu.kernels.chunk_prefix,
+                    Kernel::ChunkPrefix,
                     &[&prefix_params, &state],
                     prefix_groups,
                 );
@@ -418,7 +405,7 @@ impl GpuEngine {
                 let degenerate = gpu.output_buffer("degenerate rows", n);
                 gpu.dispatch(
                     encoder,
-                    &gpu.kernels.causal_readout,
+                    Kernel::CausalReadout,
                     &[
                         &params,
                         &phi_q,
@@ -473,19 +460,13 @@ impl GpuEngine {
     ) -> (wgpu::Buffer, Option<wgpu::Buffer>) {
         let (n, d) = x.dim();
         let m = map.feature_dim(d);
-        let uniform = |value: Four| self.uniform("feature params", &value);
         let common_scale =
             |encoder: &mut wgpu::CommandEncoder, out: &wgpu::Buffer, log_scale: &wgpu::Buffer| {
                 if keys {
-                    let dims = uniform(Four {
-                        a: n as u32,
-                        b: m as u32,
-                        c: 0,
-                        d: 0,
-                    });
+                    let dims = self.uniform("scale dims", &MatrixDims::new(n, m));
                     self.dispatch(
                         encoder,
-                        &self.kernels.common_scale,
+                        Kernel::CommonScale,
                         &[&dims, out, log_scale],
                         (1, 1),
                     );
@@ -494,16 +475,19 @@ impl GpuEngine {
         match map {
             GpuMap::CosFormer => {
                 let input = self.upload_matrix("inputs", x);
-                let params = uniform(Four {
-                    a: n as u32,
-                    b: d as u32,
-                    c: horizon.max(1) as u32,
-                    d: 0,
-                });
+                let params = self.uniform(
+                    "cosFormer params",
+                    &CosFormerParams {
+                        rows: n as u32,
+                        d: d as u32,
+                        horizon: horizon.max(1) as u32,
+                        pad: 0,
+                    },
+                );
                 let out = self.output_buffer("features", n * m);
                 self.dispatch(
                     encoder,
-                    &self.kernels.features_cosformer,
+                    Kernel::FeaturesCosFormer,
                     &[&params, &input, &out],
                     self.grid(((n * d) as u32).div_ceil(64)),
                 );
@@ -511,16 +495,19 @@ impl GpuEngine {
             }
             GpuMap::Taylor => {
                 let input = self.upload_matrix("inputs", x);
-                let params = uniform(Four {
-                    a: n as u32,
-                    b: d as u32,
-                    c: scale.max(0.0).to_bits(),
-                    d: 0,
-                });
+                let params = self.uniform(
+                    "Taylor params",
+                    &TaylorParams {
+                        rows: n as u32,
+                        d: d as u32,
+                        scale: scale.max(0.0),
+                        pad: 0,
+                    },
+                );
                 let out = self.output_buffer("features", n * m);
                 self.dispatch(
                     encoder,
-                    &self.kernels.features_taylor,
+                    Kernel::FeaturesTaylor,
                     &[&params, &input, &out],
                     self.grid(((n * m) as u32).div_ceil(64)),
                 );
@@ -534,17 +521,20 @@ impl GpuEngine {
                     bytemuck::cast_slice(b.as_slice().unwrap_or(&b.to_vec())),
                     wgpu::BufferUsages::STORAGE,
                 );
-                let params = uniform(Four {
-                    a: n as u32,
-                    b: d as u32,
-                    c: w.nrows() as u32,
-                    d: 0,
-                });
+                let params = self.uniform(
+                    "Hedgehog params",
+                    &HedgehogParams {
+                        rows: n as u32,
+                        d: d as u32,
+                        out: w.nrows() as u32,
+                        pad: 0,
+                    },
+                );
                 let out = self.output_buffer("features", n * m);
                 let log_scale = self.output_buffer("log scale", n);
                 self.dispatch(
                     encoder,
-                    &self.kernels.features_hedgehog,
+                    Kernel::FeaturesHedgehog,
                     &[&params, &input, &weight, &bias, &out, &log_scale],
                     self.grid(n as u32),
                 );
@@ -554,17 +544,16 @@ impl GpuEngine {
             GpuMap::Pointwise(kind) => {
                 let input = self.upload_matrix("inputs", x);
                 let len = (n * d) as u32;
-                let params = Four {
-                    a: len,
-                    b: *kind as u32,
-                    c: 0,
-                    d: 0,
+                let params = PointwiseParams {
+                    len,
+                    kind: *kind as u32,
+                    pad: [0; 2],
                 };
                 let params = self.uniform("feature params", &params);
                 let out = self.output_buffer("features", n * d);
                 self.dispatch(
                     encoder,
-                    &self.kernels.features_pointwise,
+                    Kernel::FeaturesPointwise,
                     &[&params, &input, &out],
                     self.grid(len.div_ceil(64)),
                 );
@@ -575,18 +564,18 @@ impl GpuEngine {
                 let root = scale.max(0.0).sqrt();
                 let input = self.upload_matrix("inputs", x.mapv(|v| v * root).view());
                 let projection = self.upload_matrix("projection", w.view());
-                let params = Four {
-                    a: n as u32,
-                    b: d as u32,
-                    c: w.nrows() as u32,
-                    d: u32::from(trig),
+                let params = RandomFeaturesParams {
+                    rows: n as u32,
+                    d: d as u32,
+                    m: w.nrows() as u32,
+                    trig: u32::from(trig),
                 };
                 let params = self.uniform("feature params", &params);
                 let out = self.output_buffer("features", n * m);
                 let log_scale = self.output_buffer("log scale", n);
                 self.dispatch(
                     encoder,
-                    &self.kernels.features_random,
+                    Kernel::FeaturesRandom,
                     &[&params, &input, &projection, &out, &log_scale],
                     self.grid(n as u32),
                 );

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 mod compare;
 mod linear;
+mod params;
 mod report;
 mod softmax;
 
@@ -17,6 +18,8 @@ use super::AdapterSummary;
 pub use compare::GpuComparison;
 pub use linear::{GpuLinearAttention, GpuMap, PointwiseMap};
 pub use softmax::GpuAttention;
+
+use params::*;
 
 /// Why the GPU path could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -46,56 +49,67 @@ pub enum GpuError {
 /// Workgroup edge of `shaders/scores.wgsl` (8×8 = 64 invocations, inside WebGPU's default 256).
 const SCORES_TILE: u32 = 8;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct ScoreDims {
-    n_q: u32,
-    n_k: u32,
-    d: u32,
-    scale: f32,
-}
+/// The compute pipelines, compiled once per device from [`KERNELS`], each with the bind-group
+/// layout it was built with, in the order of [`Kernel`].
+struct Kernels(Vec<(wgpu::ComputePipeline, wgpu::BindGroupLayout)>);
 
-/// The compute pipelines, compiled once per device.
-#[derive(Clone)]
-struct Kernels {
-    scores: wgpu::ComputePipeline,
-    softmax_rows: wgpu::ComputePipeline,
-    softmax_streaming: wgpu::ComputePipeline,
-    matmul: wgpu::ComputePipeline,
-    features_pointwise: wgpu::ComputePipeline,
-    abs_prefix: wgpu::ComputePipeline,
-    linear_normalise: wgpu::ComputePipeline,
-    row_metrics: wgpu::ComputePipeline,
-    error_maps: wgpu::ComputePipeline,
-    features_random: wgpu::ComputePipeline,
-    common_scale: wgpu::ComputePipeline,
-    features_cosformer: wgpu::ComputePipeline,
-    features_taylor: wgpu::ComputePipeline,
-    features_hedgehog: wgpu::ComputePipeline,
-    matmul_tn: wgpu::ComputePipeline,
-    column_sums: wgpu::ComputePipeline,
-    linear_readout: wgpu::ComputePipeline,
-    chunk_states: wgpu::ComputePipeline,
-    chunk_prefix: wgpu::ComputePipeline,
-    causal_readout: wgpu::ComputePipeline,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Four {
-    a: u32,
-    b: u32,
-    c: u32,
-    d: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct MatmulDims {
-    n: u32,
-    k: u32,
-    m: u32,
-    pad: u32,
+impl Kernels {
+    fn build(device: &wgpu::Device) -> Self {
+        Kernels(
+            KERNELS
+                .iter()
+                .map(|(_, label, sources, access)| {
+                    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some(label),
+                        source: wgpu::ShaderSource::Wgsl(sources.concat().into()),
+                    });
+                    let entries: Vec<wgpu::BindGroupLayoutEntry> = access
+                        .iter()
+                        .enumerate()
+                        .map(|(i, access)| wgpu::BindGroupLayoutEntry {
+                            binding: i as u32,
+                            visibility: wgpu::ShaderStages::COMPUTE,
+                            ty: wgpu::BindingType::Buffer {
+                                ty: match access {
+                                    Access::Uniform => wgpu::BufferBindingType::Uniform,
+                                    Access::Read => {
+                                        wgpu::BufferBindingType::Storage { read_only: true }
+                                    }
+                                    Access::ReadWrite => {
+                                        wgpu::BufferBindingType::Storage { read_only: false }
+                                    }
+                                },
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                            count: None,
+                        })
+                        .collect();
+                    let layout =
+                        device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                            label: Some(label),
+                            entries: &entries,
+                        });
+                    let pipeline_layout =
+                        device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                            label: Some(label),
+                            bind_group_layouts: &[Some(&layout)],
+                            immediate_size: 0,
+                        });
+                    let pipeline =
+                        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                            label: Some(label),
+                            layout: Some(&pipeline_layout),
+                            module: &module,
+                            entry_point: Some("main"),
+                            compilation_options: Default::default(),
+                            cache: None,
+                        });
+                    (pipeline, layout)
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Buffers kept from one run for the next, so typing does not allocate GPU memory on every
@@ -216,114 +230,7 @@ impl GpuEngine {
         device.on_uncaptured_error(Arc::new(|_error| {}));
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let kernels = Kernels {
-            scores: compile(
-                &device,
-                "scores",
-                wgpu::include_wgsl!("../../../shaders/scores.wgsl"),
-            ),
-            softmax_rows: compile(
-                &device,
-                "softmax rows",
-                wgpu::include_wgsl!("../../../shaders/softmax_rows.wgsl"),
-            ),
-            softmax_streaming: compile(
-                &device,
-                "softmax streaming",
-                wgpu::include_wgsl!("../../../shaders/softmax_streaming.wgsl"),
-            ),
-            matmul: compile(
-                &device,
-                "matmul",
-                wgpu::include_wgsl!("../../../shaders/matmul.wgsl"),
-            ),
-            features_pointwise: compile(
-                &device,
-                "pointwise features",
-                wgpu::include_wgsl!("../../../shaders/features_pointwise.wgsl"),
-            ),
-            abs_prefix: compile(
-                &device,
-                "abs prefix",
-                wgpu::include_wgsl!("../../../shaders/abs_prefix.wgsl"),
-            ),
-            linear_normalise: compile(
-                &device,
-                "linear normalise",
-                wgpu::include_wgsl!("../../../shaders/linear_normalise.wgsl"),
-            ),
-            row_metrics: compile(
-                &device,
-                "row metrics",
-                wgpu::include_wgsl!("../../../shaders/row_metrics.wgsl"),
-            ),
-            error_maps: compile(
-                &device,
-                "error maps",
-                wgpu::include_wgsl!("../../../shaders/error_maps.wgsl"),
-            ),
-            features_random: compile_source(
-                &device,
-                "random features",
-                concat!(
-                    include_str!("../../../shaders/accurate_trig.wgsl"),
-                    include_str!("../../../shaders/features_random.wgsl")
-                ),
-            ),
-            features_cosformer: compile_source(
-                &device,
-                "cosFormer features",
-                concat!(
-                    include_str!("../../../shaders/accurate_trig.wgsl"),
-                    include_str!("../../../shaders/features_cosformer.wgsl")
-                ),
-            ),
-            features_taylor: compile(
-                &device,
-                "Taylor features",
-                wgpu::include_wgsl!("../../../shaders/features_taylor.wgsl"),
-            ),
-            features_hedgehog: compile(
-                &device,
-                "Hedgehog features",
-                wgpu::include_wgsl!("../../../shaders/features_hedgehog.wgsl"),
-            ),
-            matmul_tn: compile(
-                &device,
-                "matmul tn",
-                wgpu::include_wgsl!("../../../shaders/matmul_tn.wgsl"),
-            ),
-            column_sums: compile(
-                &device,
-                "column sums",
-                wgpu::include_wgsl!("../../../shaders/column_sums.wgsl"),
-            ),
-            linear_readout: compile(
-                &device,
-                "linear readout",
-                wgpu::include_wgsl!("../../../shaders/linear_readout.wgsl"),
-            ),
-            chunk_states: compile(
-                &device,
-                "chunk states",
-                wgpu::include_wgsl!("../../../shaders/chunk_states.wgsl"),
-            ),
-            chunk_prefix: compile(
-                &device,
-                "chunk prefix",
-                wgpu::include_wgsl!("../../../shaders/chunk_prefix.wgsl"),
-            ),
-            causal_readout: compile(
-                &device,
-                "causal readout",
-                wgpu::include_wgsl!("../../../shaders/causal_readout.wgsl"),
-            ),
-            common_scale: compile(
-                &device,
-                "common scale",
-                wgpu::include_wgsl!("../../../shaders/common_scale.wgsl"),
-            ),
-        };
+        let kernels = Kernels::build(&device);
         if let Some(error) = scope.pop().await {
             return Err(GpuError::Validation(error.to_string()));
         }
@@ -345,14 +252,22 @@ impl GpuEngine {
     pub async fn check_kernel(&self, wgsl: &str) -> Result<(), GpuError> {
         self.ensure_alive()?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let _pipeline = compile(
-            &self.device,
-            "checked kernel",
-            wgpu::ShaderModuleDescriptor {
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some("checked kernel"),
                 source: wgpu::ShaderSource::Wgsl(wgsl.to_owned().into()),
-            },
-        );
+            });
+        let _pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some("checked kernel"),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
         match scope.pop().await {
             Some(error) => Err(GpuError::Validation(error.to_string())),
             None => Ok(()),
@@ -526,13 +441,21 @@ impl GpuEngine {
         })
     }
 
+    /// Record one dispatch of `kernel` with `buffers` at bindings 0, 1, … (its table row says
+    /// what each must be).
     fn dispatch(
         &self,
         encoder: &mut wgpu::CommandEncoder,
-        pipeline: &wgpu::ComputePipeline,
+        kernel: Kernel,
         buffers: &[&wgpu::Buffer],
         (x, y): (u32, u32),
     ) {
+        let (pipeline, layout) = &self.kernels.0[kernel as usize];
+        debug_assert_eq!(
+            buffers.len(),
+            KERNELS[kernel as usize].3.len(),
+            "{kernel:?}"
+        );
         let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
             .iter()
             .enumerate()
@@ -543,7 +466,7 @@ impl GpuEngine {
             .collect();
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
-            layout: &pipeline.get_bind_group_layout(0),
+            layout,
             entries: &entries,
         });
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -667,38 +590,6 @@ fn adapter_failure(error: wgpu::RequestAdapterError) -> String {
     } else {
         error.to_string()
     }
-}
-
-fn compile(
-    device: &wgpu::Device,
-    label: &str,
-    source: wgpu::ShaderModuleDescriptor<'_>,
-) -> wgpu::ComputePipeline {
-    let module = device.create_shader_module(source);
-    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(label),
-        layout: None,
-        module: &module,
-        entry_point: Some("main"),
-        compilation_options: Default::default(),
-        cache: None,
-    })
-}
-
-/// For kernels assembled from several WGSL files (WGSL has no includes).
-fn compile_source(
-    device: &wgpu::Device,
-    label: &str,
-    source: &'static str,
-) -> wgpu::ComputePipeline {
-    compile(
-        device,
-        label,
-        wgpu::ShaderModuleDescriptor {
-            label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        },
-    )
 }
 
 /// Indices of the rows a kernel flagged (non-zero entries).

@@ -12,27 +12,6 @@ pub struct GpuAttention {
     pub output: Array2<f32>,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct SoftmaxParams {
-    rows: u32,
-    cols: u32,
-    causal: u32,
-    scale: f32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct StreamingParams {
-    rows: u32,
-    keys: u32,
-    d: u32,
-    d_v: u32,
-    scale: f32,
-    causal: u32,
-    pad: [u32; 2],
-}
-
 /// Softmax attention recorded into an encoder, not yet read: A (n_q×n_k) and O (n_q×d_v).
 pub(super) struct SoftmaxBuffers {
     pub weights: wgpu::Buffer,
@@ -75,7 +54,7 @@ impl GpuEngine {
         ] {
             self.fits(what, len)?;
         }
-        let params = StreamingParams {
+        let params = SoftmaxStreamingParams {
             rows: n_q as u32,
             keys: n_k as u32,
             d: d as u32,
@@ -93,7 +72,7 @@ impl GpuEngine {
                 let outputs = gpu.output_buffer("outputs", n_q * d_v);
                 gpu.dispatch(
                     encoder,
-                    &gpu.kernels.softmax_streaming,
+                    Kernel::SoftmaxStreaming,
                     &[&params, &queries, &keys, &values, &outputs],
                     gpu.grid((n_q as u32).div_ceil(64)),
                 );
@@ -183,7 +162,7 @@ impl GpuEngine {
         let grid_x = rows.min(self.device.limits().max_compute_workgroups_per_dimension);
         let grid_y = rows.div_ceil(grid_x);
         let weights = self.scores_pass(encoder, q, k, 1.0)?;
-        let params = SoftmaxParams {
+        let params = SoftmaxRowsParams {
             rows,
             cols: n_k as u32,
             causal: u32::from(mask == Mask::Causal),
@@ -192,7 +171,7 @@ impl GpuEngine {
         let params = self.uniform("softmax params", &params);
         self.dispatch(
             encoder,
-            &self.kernels.softmax_rows,
+            Kernel::SoftmaxRows,
             &[&params, &weights],
             (grid_x, grid_y),
         );
@@ -238,7 +217,7 @@ impl GpuEngine {
                 "{n}×{m} needs more workgroups than the device allows ({most})"
             )));
         }
-        let dims = ScoreDims {
+        let dims = ScoresDims {
             n_q: n as u32,
             n_k: m as u32,
             d: d as u32,
@@ -246,12 +225,7 @@ impl GpuEngine {
         };
         let dims = self.uniform("score dims", &dims);
         let product = self.output_buffer("scores", n * m);
-        self.dispatch(
-            encoder,
-            &self.kernels.scores,
-            &[&dims, a, b, &product],
-            groups,
-        );
+        self.dispatch(encoder, Kernel::Scores, &[&dims, a, b, &product], groups);
         Ok(product)
     }
 
@@ -281,7 +255,7 @@ impl GpuEngine {
         );
         self.dispatch(
             encoder,
-            &self.kernels.matmul,
+            Kernel::Matmul,
             &[&dims, weights, &values, &output],
             groups,
         );

@@ -1,0 +1,403 @@
+//! One uniform parameter struct per shader, field for field as the `struct` at binding 0 of its
+//! WGSL file (every field 4 bytes, padded to 16), and the table the pipelines are built from.
+
+use bytemuck::{Pod, Zeroable};
+
+/// `shaders/scores.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct ScoresDims {
+    pub n_q: u32,
+    pub n_k: u32,
+    pub d: u32,
+    pub scale: f32,
+}
+
+/// `shaders/softmax_rows.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct SoftmaxRowsParams {
+    pub rows: u32,
+    pub cols: u32,
+    pub causal: u32,
+    pub scale: f32,
+}
+
+/// `shaders/softmax_streaming.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct SoftmaxStreamingParams {
+    pub rows: u32,
+    pub keys: u32,
+    pub d: u32,
+    pub d_v: u32,
+    pub scale: f32,
+    pub causal: u32,
+    pub pad: [u32; 2],
+}
+
+/// `shaders/matmul.wgsl` and `shaders/matmul_tn.wgsl`: an n×k by k×m product.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct MatmulDims {
+    pub n: u32,
+    pub k: u32,
+    pub m: u32,
+    pub pad: u32,
+}
+
+/// `shaders/abs_prefix.wgsl`, `column_sums.wgsl`, `common_scale.wgsl` and `row_metrics.wgsl`:
+/// a rows×cols matrix.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct MatrixDims {
+    pub rows: u32,
+    pub cols: u32,
+    pub pad: [u32; 2],
+}
+
+impl MatrixDims {
+    pub fn new(rows: usize, cols: usize) -> Self {
+        Self {
+            rows: rows as u32,
+            cols: cols as u32,
+            pad: [0; 2],
+        }
+    }
+}
+
+/// `shaders/error_maps.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct ErrorMapsDims {
+    pub len: u32,
+    pub pad: [u32; 3],
+}
+
+/// `shaders/features_pointwise.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct PointwiseParams {
+    pub len: u32,
+    /// [`super::PointwiseMap`] as its discriminant.
+    pub kind: u32,
+    pub pad: [u32; 2],
+}
+
+/// `shaders/features_random.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct RandomFeaturesParams {
+    pub rows: u32,
+    pub d: u32,
+    pub m: u32,
+    /// 1: trigonometric features; 0: Performer's positive ones.
+    pub trig: u32,
+}
+
+/// `shaders/features_cosformer.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct CosFormerParams {
+    pub rows: u32,
+    pub d: u32,
+    /// The length M of cosFormer's re-weighting `cos(π i / 2M)`.
+    pub horizon: u32,
+    pub pad: u32,
+}
+
+/// `shaders/features_taylor.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct TaylorParams {
+    pub rows: u32,
+    pub d: u32,
+    pub scale: f32,
+    pub pad: u32,
+}
+
+/// `shaders/features_hedgehog.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct HedgehogParams {
+    pub rows: u32,
+    pub d: u32,
+    /// Rows of W: half the feature dimension.
+    pub out: u32,
+    pub pad: u32,
+}
+
+/// `shaders/linear_normalise.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct LinearNormaliseParams {
+    pub rows: u32,
+    pub cols: u32,
+    pub feature_dim: u32,
+    pub causal: u32,
+}
+
+/// `shaders/linear_readout.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct LinearReadoutParams {
+    pub rows: u32,
+    pub feature_dim: u32,
+    pub value_dim: u32,
+    pub pad: u32,
+}
+
+/// `shaders/chunk_states.wgsl` and `shaders/causal_readout.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct ChunkParams {
+    pub rows: u32,
+    pub feature_dim: u32,
+    pub value_dim: u32,
+    pub chunk: u32,
+}
+
+/// `shaders/chunk_prefix.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub(super) struct ChunkPrefixParams {
+    pub chunks: u32,
+    /// feature_dim × (value_dim + 2).
+    pub entries: u32,
+    pub pad: [u32; 2],
+}
+
+/// How a kernel reads a binding.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Access {
+    Uniform,
+    Read,
+    ReadWrite,
+}
+
+use Access::{Read as R, ReadWrite as W, Uniform as U};
+
+/// Every compute kernel of the engine.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kernel {
+    Scores,
+    SoftmaxRows,
+    SoftmaxStreaming,
+    Matmul,
+    MatmulTn,
+    FeaturesPointwise,
+    FeaturesRandom,
+    FeaturesCosFormer,
+    FeaturesTaylor,
+    FeaturesHedgehog,
+    CommonScale,
+    AbsPrefix,
+    LinearNormalise,
+    ColumnSums,
+    LinearReadout,
+    ChunkStates,
+    ChunkPrefix,
+    CausalReadout,
+    RowMetrics,
+    ErrorMaps,
+}
+
+const ACCURATE_TRIG: &str = include_str!("../../../shaders/accurate_trig.wgsl");
+
+/// One row per kernel: its label, its WGSL (with any shared helpers it needs) and the access
+/// of its bindings in order. The bind-group layouts are built from the accesses, not inferred.
+pub(super) const KERNELS: [(Kernel, &str, &[&str], &[Access]); 20] = [
+    (
+        Kernel::Scores,
+        "scores",
+        &[include_str!("../../../shaders/scores.wgsl")],
+        &[U, R, R, W],
+    ),
+    (
+        Kernel::SoftmaxRows,
+        "softmax rows",
+        &[include_str!("../../../shaders/softmax_rows.wgsl")],
+        &[U, W],
+    ),
+    (
+        Kernel::SoftmaxStreaming,
+        "softmax streaming",
+        &[include_str!("../../../shaders/softmax_streaming.wgsl")],
+        &[U, R, R, R, W],
+    ),
+    (
+        Kernel::Matmul,
+        "matmul",
+        &[include_str!("../../../shaders/matmul.wgsl")],
+        &[U, R, R, W],
+    ),
+    (
+        Kernel::MatmulTn,
+        "matmul tn",
+        &[include_str!("../../../shaders/matmul_tn.wgsl")],
+        &[U, R, R, W],
+    ),
+    (
+        Kernel::FeaturesPointwise,
+        "pointwise features",
+        &[include_str!("../../../shaders/features_pointwise.wgsl")],
+        &[U, R, W],
+    ),
+    (
+        Kernel::FeaturesRandom,
+        "random features",
+        &[
+            ACCURATE_TRIG,
+            include_str!("../../../shaders/features_random.wgsl"),
+        ],
+        &[U, R, R, W, W],
+    ),
+    (
+        Kernel::FeaturesCosFormer,
+        "cosFormer features",
+        &[
+            ACCURATE_TRIG,
+            include_str!("../../../shaders/features_cosformer.wgsl"),
+        ],
+        &[U, R, W],
+    ),
+    (
+        Kernel::FeaturesTaylor,
+        "Taylor features",
+        &[include_str!("../../../shaders/features_taylor.wgsl")],
+        &[U, R, W],
+    ),
+    (
+        Kernel::FeaturesHedgehog,
+        "Hedgehog features",
+        &[include_str!("../../../shaders/features_hedgehog.wgsl")],
+        &[U, R, R, R, W, W],
+    ),
+    (
+        Kernel::CommonScale,
+        "common scale",
+        &[include_str!("../../../shaders/common_scale.wgsl")],
+        &[U, W, R],
+    ),
+    (
+        Kernel::AbsPrefix,
+        "abs prefix",
+        &[include_str!("../../../shaders/abs_prefix.wgsl")],
+        &[U, R, W],
+    ),
+    (
+        Kernel::LinearNormalise,
+        "linear normalise",
+        &[include_str!("../../../shaders/linear_normalise.wgsl")],
+        &[U, W, R, R, W],
+    ),
+    (
+        Kernel::ColumnSums,
+        "column sums",
+        &[include_str!("../../../shaders/column_sums.wgsl")],
+        &[U, R, W],
+    ),
+    (
+        Kernel::LinearReadout,
+        "linear readout",
+        &[include_str!("../../../shaders/linear_readout.wgsl")],
+        &[U, R, R, R, R, W, W],
+    ),
+    (
+        Kernel::ChunkStates,
+        "chunk states",
+        &[include_str!("../../../shaders/chunk_states.wgsl")],
+        &[U, R, R, W],
+    ),
+    (
+        Kernel::ChunkPrefix,
+        "chunk prefix",
+        &[include_str!("../../../shaders/chunk_prefix.wgsl")],
+        &[U, W],
+    ),
+    (
+        Kernel::CausalReadout,
+        "causal readout",
+        &[include_str!("../../../shaders/causal_readout.wgsl")],
+        &[U, R, R, R, R, R, W, W],
+    ),
+    (
+        Kernel::RowMetrics,
+        "row metrics",
+        &[include_str!("../../../shaders/row_metrics.wgsl")],
+        &[U, R, R, W],
+    ),
+    (
+        Kernel::ErrorMaps,
+        "error maps",
+        &[include_str!("../../../shaders/error_maps.wgsl")],
+        &[U, R, R, W, W],
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_the_order_of_the_kernels() {
+        for (i, (kernel, ..)) in KERNELS.iter().enumerate() {
+            assert_eq!(*kernel as usize, i, "{kernel:?}");
+        }
+    }
+
+    /// The accesses in the table are those the WGSL declares, binding by binding.
+    #[test]
+    fn the_table_matches_every_shaders_bindings() {
+        for (kernel, _, sources, access) in KERNELS {
+            let source = sources.concat();
+            let declared: Vec<(u32, Access)> = source
+                .lines()
+                .filter_map(|line| {
+                    let line = line.trim();
+                    let rest = line.strip_prefix("@group(0) @binding(")?;
+                    let (index, rest) = rest.split_once(')')?;
+                    let access = if rest.contains("var<uniform>") {
+                        Access::Uniform
+                    } else if rest.contains("var<storage, read_write>") {
+                        Access::ReadWrite
+                    } else if rest.contains("var<storage, read>") {
+                        Access::Read
+                    } else {
+                        return None;
+                    };
+                    Some((index.parse().ok()?, access))
+                })
+                .collect();
+            let expected: Vec<(u32, Access)> = access
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (i as u32, *a))
+                .collect();
+            assert_eq!(declared, expected, "{kernel:?}");
+        }
+    }
+
+    /// Each parameter struct is as large as the WGSL struct it mirrors (16-byte aligned).
+    #[test]
+    fn parameter_structs_fill_whole_16_byte_rows() {
+        let sizes = [
+            std::mem::size_of::<ScoresDims>(),
+            std::mem::size_of::<SoftmaxRowsParams>(),
+            std::mem::size_of::<SoftmaxStreamingParams>(),
+            std::mem::size_of::<MatmulDims>(),
+            std::mem::size_of::<MatrixDims>(),
+            std::mem::size_of::<ErrorMapsDims>(),
+            std::mem::size_of::<PointwiseParams>(),
+            std::mem::size_of::<RandomFeaturesParams>(),
+            std::mem::size_of::<CosFormerParams>(),
+            std::mem::size_of::<TaylorParams>(),
+            std::mem::size_of::<HedgehogParams>(),
+            std::mem::size_of::<LinearNormaliseParams>(),
+            std::mem::size_of::<LinearReadoutParams>(),
+            std::mem::size_of::<ChunkParams>(),
+            std::mem::size_of::<ChunkPrefixParams>(),
+        ];
+        assert!(sizes.iter().all(|s| s % 16 == 0), "{sizes:?}");
+    }
+}
