@@ -319,26 +319,27 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
     let (rows, cols) = plot.values.dim();
     let (cell_w, cell_h) = (cell_size(cols) as f64, cell_size(rows) as f64);
     let drawn = StoredValue::new((plot.clone(), Vec::new()));
+    // A deferred first drawing may find its map already replaced by a newer one: then it has
+    // nothing to draw, and must not touch the disposed values.
     let draw = move || {
-        if let Some(canvas) = canvas_ref.get_untracked() {
-            drawn.update_value(|(plot, pixels)| {
-                if pixels.is_empty() {
-                    *pixels = heatmap_pixels(plot);
-                }
-            });
-            drawn.with_value(|(plot, pixels)| {
-                draw_heatmap(
-                    &canvas,
-                    plot,
-                    pixels,
-                    hovered.get_untracked(),
-                    cursor.get_untracked(),
-                );
-                if plot.testid == "map-softmax" {
-                    super::mark("kernelscope:maps-drawn");
-                }
-            });
-        }
+        let Some(canvas) = canvas_ref.try_get_untracked().flatten() else {
+            return;
+        };
+        let (Some(highlight), Some(at)) = (hovered.try_get_untracked(), cursor.try_get_untracked())
+        else {
+            return;
+        };
+        drawn.try_update_value(|(plot, pixels)| {
+            if pixels.is_empty() {
+                *pixels = heatmap_pixels(plot);
+            }
+        });
+        drawn.try_with_value(|(plot, pixels)| {
+            draw_heatmap(&canvas, plot, pixels, highlight, at);
+            if plot.testid == "map-softmax" {
+                super::mark("kernelscope:maps-drawn");
+            }
+        });
     };
     // The first drawing of each map runs as a task of its own, so that a page of large maps
     // never holds the main thread for long at once; redraws (hover) reuse the pixels.
@@ -346,7 +347,7 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         hovered.track();
         cursor.track();
         canvas_ref.track();
-        if drawn.with_value(|(_, pixels)| pixels.is_empty()) {
+        if drawn.try_with_value(|(_, pixels)| pixels.is_empty()) != Some(false) {
             set_timeout(draw, std::time::Duration::ZERO);
         } else {
             draw();

@@ -39,10 +39,14 @@ impl GpuEngine {
     ) -> Result<KernelComparison, GpuError> {
         self.ensure_alive()?;
         self.check_kernel_pairs(q, k, map)?;
-        let parts = self
-            .run(|gpu, encoder| gpu.record_kernel_pairs(encoder, q, k, map, scale))
+        let (slots, mut read) = self
+            .run(|gpu, encoder, reads| {
+                Ok(gpu
+                    .record_kernel_pairs(encoder, q, k, map, scale)?
+                    .read(reads))
+            })
             .await?;
-        kernel_pairs_from(parts, q.nrows(), k.nrows())
+        slots.collect(&mut read)
     }
 
     /// Whether the kernel pairs of these shapes fit this device.
@@ -68,7 +72,7 @@ impl GpuEngine {
     }
 
     /// Record `s·q·k` and `φ(q)·φ(k)` for every pair, and each row's log-scale where the map
-    /// keeps one: the buffers [`kernel_pairs_from`] reads, in its order.
+    /// keeps one.
     pub(super) fn record_kernel_pairs(
         &self,
         encoder: &mut wgpu::CommandEncoder,
@@ -76,19 +80,20 @@ impl GpuEngine {
         k: ArrayView2<'_, f32>,
         map: &GpuMap,
         scale: f32,
-    ) -> Result<Vec<(wgpu::Buffer, usize)>, GpuError> {
+    ) -> Result<KernelPairBuffers, GpuError> {
         let (n_q, n_k, m) = (q.nrows(), k.nrows(), map.feature_dim(q.ncols()));
         let horizon = n_q.max(n_k);
         let (phi_q, scale_q) = self.features_with_scale(encoder, q, map, scale, horizon, false);
         let (phi_k, scale_k) = self.features_with_scale(encoder, k, map, scale, horizon, false);
         let log_exact = self.scores_pass(encoder, q, k, scale)?;
-        let approx = self.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
-        let mut outputs = vec![(log_exact, n_q * n_k), (approx, n_q * n_k)];
-        if let (Some(a), Some(b)) = (scale_q, scale_k) {
-            outputs.push((a, n_q));
-            outputs.push((b, n_k));
-        }
-        Ok(outputs)
+        let product = self.product_with_transpose(encoder, &phi_q, &phi_k, (n_q, n_k, m), 1.0)?;
+        Ok(KernelPairBuffers {
+            n_q,
+            n_k,
+            log_exact,
+            product,
+            log_scales: scale_q.zip(scale_k),
+        })
     }
 
     /// Error maps and per-row metrics of `approx` (Â) against `exact` (A), in one submission.
@@ -112,15 +117,15 @@ impl GpuEngine {
             ));
         }
         self.fits("the attention map", rows * cols)?;
-        let parts = self
-            .run(|gpu, encoder| {
+        let (slots, mut read) = self
+            .run(|gpu, encoder, reads| {
                 let a = gpu.upload_matrix("softmax weights", exact);
                 let b = gpu.upload_matrix("linear weights", approx);
                 let recorded = gpu.record_compare(encoder, &a, &b, rows, cols);
-                Ok(recorded.outputs(rows, cols))
+                Ok(recorded.read(reads, rows, cols))
             })
             .await?;
-        comparison_from(parts, rows, cols)
+        slots.collect(&mut read)
     }
 
     /// Record the error maps and row metrics of Â against A, both already on the GPU.
@@ -161,70 +166,114 @@ impl GpuEngine {
 }
 
 impl ComparisonBuffers {
-    /// The buffers to read, in the order [`comparison_from`] takes them.
-    pub(super) fn outputs(self, rows: usize, cols: usize) -> Vec<(wgpu::Buffer, usize)> {
-        vec![
-            (self.signed, rows * cols),
-            (self.absolute, rows * cols),
-            (self.metrics, rows * 4),
-        ]
+    /// Read all three back after the run.
+    pub(super) fn read(self, reads: &mut Reads, rows: usize, cols: usize) -> ComparisonReads {
+        ComparisonReads {
+            rows,
+            cols,
+            signed: reads.add(self.signed, rows * cols),
+            absolute: reads.add(self.absolute, rows * cols),
+            metrics: reads.add(self.metrics, rows * 4),
+        }
     }
 }
 
-/// The comparison from its three read-back buffers (see [`ComparisonBuffers::outputs`]).
-pub(super) fn comparison_from(
-    parts: Vec<Vec<f32>>,
+/// Where a run's read-back puts each of [`ComparisonBuffers`].
+pub(super) struct ComparisonReads {
     rows: usize,
     cols: usize,
-) -> Result<GpuComparison, GpuError> {
-    let mut parts = parts.into_iter();
-    let mut next = || parts.next().unwrap_or_default();
-    let signed = into_matrix(next(), (rows, cols))?;
-    let absolute = into_matrix(next(), (rows, cols))?;
-    let metrics = next();
-    let column = |c: usize| {
-        metrics
-            .iter()
-            .skip(c)
-            .step_by(4)
-            .copied()
-            .collect::<Vec<f32>>()
-    };
-    Ok(GpuComparison {
-        signed,
-        absolute,
-        entropy_softmax: column(0),
-        entropy_linear: column(1),
-        // KL's +∞ travels as −1: WGSL has no infinity constant.
-        kl: column(2)
-            .into_iter()
-            .map(|kl| if kl < 0.0 { f32::INFINITY } else { kl })
-            .collect(),
-        tv: column(3),
-    })
+    signed: Slot,
+    absolute: Slot,
+    metrics: Slot,
 }
 
-/// The kernel pairs from the buffers [`GpuEngine::record_kernel_pairs`] names, in its order.
-pub(super) fn kernel_pairs_from(
-    parts: Vec<Vec<f32>>,
+impl ComparisonReads {
+    pub(super) fn collect(self, read: &mut ReadBack) -> Result<GpuComparison, GpuError> {
+        let (rows, cols) = (self.rows, self.cols);
+        let signed = into_matrix(read.take(self.signed), (rows, cols))?;
+        let absolute = into_matrix(read.take(self.absolute), (rows, cols))?;
+        let metrics = read.take(self.metrics);
+        if metrics.len() != rows * 4 {
+            return Err(GpuError::ReadBack("short row-metrics read-back".into()));
+        }
+        let column = |c: usize| {
+            metrics
+                .iter()
+                .skip(c)
+                .step_by(4)
+                .copied()
+                .collect::<Vec<f32>>()
+        };
+        Ok(GpuComparison {
+            signed,
+            absolute,
+            entropy_softmax: column(0),
+            entropy_linear: column(1),
+            // KL's +∞ travels as −1: WGSL has no infinity constant.
+            kl: column(2)
+                .into_iter()
+                .map(|kl| if kl < 0.0 { f32::INFINITY } else { kl })
+                .collect(),
+            tv: column(3),
+        })
+    }
+}
+
+/// The kernel pairs recorded into an encoder, not yet read: `s·q·k`, `φ(q)·φ(k)` (each row
+/// scaled), and the rows' log-scales for maps that keep them.
+pub(super) struct KernelPairBuffers {
     n_q: usize,
     n_k: usize,
-) -> Result<KernelComparison, GpuError> {
-    let mut parts = parts.into_iter();
-    let log_exact = parts.next().unwrap_or_default();
-    let product = parts.next().unwrap_or_default();
-    let scale_q = parts.next().unwrap_or_else(|| vec![0.0; n_q]);
-    let scale_k = parts.next().unwrap_or_else(|| vec![0.0; n_k]);
-    if log_exact.len() != n_q * n_k
-        || product.len() != n_q * n_k
-        || scale_q.len() != n_q
-        || scale_k.len() != n_k
-    {
-        return Err(GpuError::ReadBack("short kernel read-back".into()));
+    log_exact: wgpu::Buffer,
+    product: wgpu::Buffer,
+    log_scales: Option<(wgpu::Buffer, wgpu::Buffer)>,
+}
+
+impl KernelPairBuffers {
+    pub(super) fn read(self, reads: &mut Reads) -> KernelPairReads {
+        let (n_q, n_k) = (self.n_q, self.n_k);
+        KernelPairReads {
+            n_q,
+            n_k,
+            log_exact: reads.add(self.log_exact, n_q * n_k),
+            product: reads.add(self.product, n_q * n_k),
+            log_scales: self
+                .log_scales
+                .map(|(q, k)| (reads.add(q, n_q), reads.add(k, n_k))),
+        }
     }
-    let exact = Array2::from_shape_fn((n_q, n_k), |(i, j)| f64::from(log_exact[i * n_k + j]).exp());
-    let approx = Array2::from_shape_fn((n_q, n_k), |(i, j)| {
-        f64::from(product[i * n_k + j]) * (f64::from(scale_q[i]) + f64::from(scale_k[j])).exp()
-    });
-    Ok(kernel_summary(exact, approx))
+}
+
+/// Where a run's read-back puts each of [`KernelPairBuffers`].
+pub(super) struct KernelPairReads {
+    n_q: usize,
+    n_k: usize,
+    log_exact: Slot,
+    product: Slot,
+    log_scales: Option<(Slot, Slot)>,
+}
+
+impl KernelPairReads {
+    pub(super) fn collect(self, read: &mut ReadBack) -> Result<KernelComparison, GpuError> {
+        let (n_q, n_k) = (self.n_q, self.n_k);
+        let log_exact = read.take(self.log_exact);
+        let product = read.take(self.product);
+        let (scale_q, scale_k) = match self.log_scales {
+            Some((q, k)) => (read.take(q), read.take(k)),
+            None => (vec![0.0; n_q], vec![0.0; n_k]),
+        };
+        if log_exact.len() != n_q * n_k
+            || product.len() != n_q * n_k
+            || scale_q.len() != n_q
+            || scale_k.len() != n_k
+        {
+            return Err(GpuError::ReadBack("short kernel read-back".into()));
+        }
+        let exact =
+            Array2::from_shape_fn((n_q, n_k), |(i, j)| f64::from(log_exact[i * n_k + j]).exp());
+        let approx = Array2::from_shape_fn((n_q, n_k), |(i, j)| {
+            f64::from(product[i * n_k + j]) * (f64::from(scale_q[i]) + f64::from(scale_k[j])).exp()
+        });
+        Ok(kernel_summary(exact, approx))
+    }
 }

@@ -91,6 +91,24 @@ pub(super) struct LinearBuffers {
     pub degenerate: wgpu::Buffer,
 }
 
+/// Where a run's read-back puts each of [`LinearBuffers`].
+pub(super) struct LinearReads {
+    pub weights: Slot,
+    pub output: Slot,
+    pub degenerate: Slot,
+}
+
+impl LinearBuffers {
+    /// Read all three back after the run (queries n_q, keys n_k, value dimension d_v).
+    pub(super) fn read(self, reads: &mut Reads, n_q: usize, n_k: usize, d_v: usize) -> LinearReads {
+        LinearReads {
+            weights: reads.add(self.weights, n_q * n_k),
+            output: reads.add(self.output, n_q * d_v),
+            degenerate: reads.add(self.degenerate, n_q),
+        }
+    }
+}
+
 /// Keys per chunk in the causal O(N) form (`shaders/chunk_states.wgsl`).
 const CAUSAL_CHUNK: usize = 64;
 
@@ -111,21 +129,15 @@ impl GpuEngine {
         self.ensure_alive()?;
         self.check_linear(q, k, v, map)?;
         let ((n_q, n_k), d_v) = ((q.nrows(), k.nrows()), v.ncols());
-        let results = self
-            .run(|gpu, encoder| {
+        let (slots, mut read) = self
+            .run(|gpu, encoder, reads| {
                 let recorded = gpu.record_linear(encoder, q, k, v, map, scale, mask)?;
-                Ok(vec![
-                    (recorded.weights, n_q * n_k),
-                    (recorded.output, n_q * d_v),
-                    (recorded.degenerate, n_q),
-                ])
+                Ok(recorded.read(reads, n_q, n_k, d_v))
             })
             .await?;
-        let mut results = results.into_iter();
-        let mut next = || results.next().unwrap_or_default();
-        let weights = into_matrix(next(), (n_q, n_k))?;
-        let output = into_matrix(next(), (n_q, d_v))?;
-        let degenerate_rows = flagged_rows(&next());
+        let weights = into_matrix(read.take(slots.weights), (n_q, n_k))?;
+        let output = into_matrix(read.take(slots.output), (n_q, d_v))?;
+        let degenerate_rows = flagged_rows(&read.take(slots.degenerate));
         Ok(GpuLinearAttention {
             weights,
             output,
@@ -259,8 +271,8 @@ impl GpuEngine {
             .mean_axis(ndarray::Axis(0))
             .map(|a| a.to_vec())
             .unwrap_or_default();
-        let results = self
-            .run(|gpu, encoder| {
+        let ((output, degenerate), mut read) = self
+            .run(|gpu, encoder, reads| {
                 let horizon = n_q.max(n_k);
                 let phi_q = gpu.features_pass(encoder, q, map, scale, horizon, false);
                 let phi_k = gpu.features_pass(encoder, k, map, scale, horizon, true);
@@ -322,13 +334,11 @@ impl GpuEngine {
                     ],
                     gpu.grid(n_q as u32),
                 );
-                Ok(vec![(output, n_q * d_v), (degenerate, n_q)])
+                Ok((reads.add(output, n_q * d_v), reads.add(degenerate, n_q)))
             })
             .await?;
-        let mut results = results.into_iter();
-        let mut next = || results.next().unwrap_or_default();
-        let output = into_matrix(next(), (n_q, d_v))?;
-        let degenerate_rows = flagged_rows(&next());
+        let output = into_matrix(read.take(output), (n_q, d_v))?;
+        let degenerate_rows = flagged_rows(&read.take(degenerate));
         Ok(GpuLinearAttention {
             weights: Array2::zeros((0, 0)),
             output,
@@ -367,8 +377,8 @@ impl GpuEngine {
             let mut row = value_prefix.row_mut(i);
             row += &previous;
         }
-        let results = self
-            .run(|gpu, encoder| {
+        let ((output, degenerate), mut read) = self
+            .run(|gpu, encoder, reads| {
                 let phi_q = gpu.features_pass(encoder, q, map, scale, n, false);
                 let phi_k = gpu.features_pass(encoder, k, map, scale, n, true);
                 let values = gpu.upload_matrix("values", v);
@@ -418,13 +428,11 @@ impl GpuEngine {
                     ],
                     gpu.grid((n as u32).div_ceil(64)),
                 );
-                Ok(vec![(output, n * d_v), (degenerate, n)])
+                Ok((reads.add(output, n * d_v), reads.add(degenerate, n)))
             })
             .await?;
-        let mut results = results.into_iter();
-        let mut next = || results.next().unwrap_or_default();
-        let output = into_matrix(next(), (n, d_v))?;
-        let degenerate_rows = flagged_rows(&next());
+        let output = into_matrix(read.take(output), (n, d_v))?;
+        let degenerate_rows = flagged_rows(&read.take(degenerate));
         Ok(GpuLinearAttention {
             weights: Array2::zeros((0, 0)),
             output,

@@ -49,6 +49,36 @@ pub enum GpuError {
 /// Workgroup edge of `shaders/scores.wgsl` (8×8 = 64 invocations, inside WebGPU's default 256).
 const SCORES_TILE: u32 = 8;
 
+/// A buffer to read back after a run, named where it is recorded: [`Reads::add`] gives the
+/// slot, [`ReadBack::take`] its values once the run is done.
+#[derive(Clone, Copy, Debug)]
+struct Slot(usize);
+
+/// The buffers a run reads back.
+#[derive(Default)]
+struct Reads(Vec<(wgpu::Buffer, usize)>);
+
+impl Reads {
+    /// Read `len` f32 values of `buffer` after the run.
+    fn add(&mut self, buffer: wgpu::Buffer, len: usize) -> Slot {
+        self.0.push((buffer, len));
+        Slot(self.0.len() - 1)
+    }
+}
+
+/// The values a run read back, by slot.
+struct ReadBack(Vec<Option<Vec<f32>>>);
+
+impl ReadBack {
+    /// The values of `slot` (empty if it was taken already, which a length check then refuses).
+    fn take(&mut self, slot: Slot) -> Vec<f32> {
+        self.0
+            .get_mut(slot.0)
+            .and_then(Option::take)
+            .unwrap_or_default()
+    }
+}
+
 /// The compute pipelines, compiled once per device from [`KERNELS`], each with the bind-group
 /// layout it was built with, in the order of [`Kernel`].
 struct Kernels(Vec<(wgpu::ComputePipeline, wgpu::BindGroupLayout)>);
@@ -326,13 +356,10 @@ impl GpuEngine {
     /// Record work with `record`, submit it once, and read back the buffers it names
     /// (buffer, number of f32s). Validation and out-of-memory errors of the whole run are
     /// caught and returned, never panicked on.
-    async fn run(
+    async fn run<T>(
         &self,
-        record: impl FnOnce(
-            &Self,
-            &mut wgpu::CommandEncoder,
-        ) -> Result<Vec<(wgpu::Buffer, usize)>, GpuError>,
-    ) -> Result<Vec<Vec<f32>>, GpuError> {
+        record: impl FnOnce(&Self, &mut wgpu::CommandEncoder, &mut Reads) -> Result<T, GpuError>,
+    ) -> Result<(T, ReadBack), GpuError> {
         let oom_scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation_scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         if let Ok(mut pool) = self.pool.lock() {
@@ -349,10 +376,11 @@ impl GpuEngine {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("kernelscope"),
             });
-        let recorded = record(self, &mut encoder);
+        let mut reads = Reads::default();
+        let recorded = record(self, &mut encoder, &mut reads);
         let mut staging = Vec::new();
-        if let Ok(outputs) = &recorded {
-            for (buffer, len) in outputs {
+        if recorded.is_ok() {
+            for (buffer, len) in &reads.0 {
                 let bytes = (*len as u64) * 4;
                 let readback = self.buffer(
                     "readback",
@@ -376,7 +404,7 @@ impl GpuEngine {
         }
         let validation = validation_scope.pop();
         let oom = oom_scope.pop();
-        recorded?;
+        let named = recorded?;
         if over_budget {
             // Nothing was submitted; the stand-in buffers it recorded with are dropped here.
             return Err(GpuError::OutOfMemory(format!(
@@ -403,7 +431,7 @@ impl GpuEngine {
         {
             pool.spare = used;
         }
-        Ok(values)
+        Ok((named, ReadBack(values.into_iter().map(Some).collect())))
     }
 
     /// A buffer of at least `size` bytes: a spare from the last run when one fits this slot.

@@ -19,13 +19,6 @@ fn widen_all(v: &[f32]) -> Vec<f64> {
     v.iter().copied().map(f64::from).collect()
 }
 
-/// The read-back buffers of one map in the report's single submission, in order: Â, Ô, the
-/// degenerate-row flags, the signed and absolute error maps, the row metrics, then the kernel
-/// pairs (2 buffers, or 4 for maps that keep a log-scale per row).
-struct MapParts {
-    kernel_parts: usize,
-}
-
 impl GpuEngine {
     /// Softmax and every requested map for one head (Q, K, V are n×d), on the GPU, recorded
     /// into one submission and read back in one round trip.
@@ -75,52 +68,39 @@ impl GpuEngine {
             }
         }
 
-        let mut layout = Vec::with_capacity(gpu_maps.len());
-        let parts = self
-            .run(|gpu, encoder| {
+        let ((soft_slots, map_slots), mut read) = self
+            .run(|gpu, encoder, reads| {
                 let (qv, kv, vv) = (q32.view(), k32.view(), v32.view());
                 let soft = gpu.record_softmax(encoder, qv, kv, vv, scale as f32, request.mask)?;
-                let mut outputs = Vec::new();
+                let mut map_slots = Vec::with_capacity(gpu_maps.len());
                 for map in &gpu_maps {
                     let linear =
                         gpu.record_linear(encoder, qv, kv, vv, map, scale as f32, request.mask)?;
                     let compared =
                         gpu.record_compare(encoder, &soft.weights, &linear.weights, n, n);
-                    outputs.extend([
-                        (linear.weights, n * n),
-                        (linear.output, n * d_v),
-                        (linear.degenerate, n),
-                    ]);
-                    outputs.extend(compared.outputs(n, n));
                     let kernel = if request.kernel_pairs {
-                        gpu.record_kernel_pairs(encoder, qv, kv, map, scale as f32)?
+                        Some(gpu.record_kernel_pairs(encoder, qv, kv, map, scale as f32)?)
                     } else {
-                        Vec::new()
+                        None
                     };
-                    layout.push(MapParts {
-                        kernel_parts: kernel.len(),
-                    });
-                    outputs.extend(kernel);
+                    map_slots.push((
+                        linear.read(reads, n, n, d_v),
+                        compared.read(reads, n, n),
+                        kernel.map(|k| k.read(reads)),
+                    ));
                 }
-                outputs.push((soft.weights, n * n));
-                outputs.push((soft.output, n * d_v));
-                Ok(outputs)
+                let soft_slots = (
+                    reads.add(soft.weights, n * n),
+                    reads.add(soft.output, n * d_v),
+                );
+                Ok((soft_slots, map_slots))
             })
             .await?;
-        let mut parts = parts.into_iter();
-        let mut take = |count: usize| parts.by_ref().take(count).collect::<Vec<_>>();
 
         let mut maps = Vec::with_capacity(request.maps.len());
-        let mut map_parts = Vec::with_capacity(layout.len());
-        for shape in &layout {
-            map_parts.push((take(3), take(3), take(shape.kernel_parts)));
-        }
-        let [soft_weights, soft_output]: [Vec<f32>; 2] = take(2)
-            .try_into()
-            .map_err(|_| GpuError::ReadBack("short softmax read-back".into()))?;
         let softmax = Attention {
-            weights: widen(&into_matrix(soft_weights, (n, n))?),
-            output: widen(&into_matrix(soft_output, (n, d_v))?),
+            weights: widen(&into_matrix(read.take(soft_slots.0), (n, n))?),
+            output: widen(&into_matrix(read.take(soft_slots.1), (n, d_v))?),
             degenerate_rows: Vec::new(),
             conditioning: vec![1.0; n],
         };
@@ -132,19 +112,13 @@ impl GpuEngine {
         };
         let base: f64 = softmax.weights.iter().map(|x| x * x).sum();
         let mut softmax_entropy = None;
-        for (spec, (linear, compared, kernel)) in request.maps.iter().zip(map_parts) {
+        for (spec, (linear, compared, kernel)) in request.maps.iter().zip(map_slots) {
             let map = spec.build(d, None);
-            let mut linear = linear.into_iter();
-            let mut next = || linear.next().unwrap_or_default();
-            let weights = widen(&into_matrix(next(), (n, n))?);
-            let output = widen(&into_matrix(next(), (n, d_v))?);
-            let degenerate_rows = flagged_rows(&next());
-            let compared = compare::comparison_from(compared, n, n)?;
-            let kernel = if request.kernel_pairs {
-                Some(compare::kernel_pairs_from(kernel, n, n)?)
-            } else {
-                None
-            };
+            let weights = widen(&into_matrix(read.take(linear.weights), (n, n))?);
+            let output = widen(&into_matrix(read.take(linear.output), (n, d_v))?);
+            let degenerate_rows = flagged_rows(&read.take(linear.degenerate));
+            let compared = compared.collect(&mut read)?;
+            let kernel = kernel.map(|k| k.collect(&mut read)).transpose()?;
             softmax_entropy.get_or_insert_with(|| widen_all(&compared.entropy_softmax));
             let signed = widen(&compared.signed);
             let diff: f64 = signed.iter().map(|x| x * x).sum();
@@ -273,9 +247,9 @@ impl GpuEngine {
             }
             prepared.push(head);
         }
-        let metrics = self
-            .run(|gpu, encoder| {
-                let mut outputs = Vec::new();
+        let (slots, mut read) = self
+            .run(|gpu, encoder, reads| {
+                let mut slots = Vec::new();
                 for head in &prepared {
                     let n = head.q.nrows();
                     let (q, k, v) = (head.q.view(), head.k.view(), head.v.view());
@@ -285,13 +259,13 @@ impl GpuEngine {
                             gpu.record_linear(encoder, q, k, v, map, head.scale, head.mask)?;
                         let compared =
                             gpu.record_compare(encoder, &soft.weights, &linear.weights, n, n);
-                        outputs.push((compared.metrics, n * 4));
+                        slots.push(reads.add(compared.metrics, n * 4));
                     }
                 }
-                Ok(outputs)
+                Ok(slots)
             })
             .await?;
-        let mut metrics = metrics.into_iter();
+        let mut metrics = slots.into_iter().map(|slot| read.take(slot));
         let mut overview = Vec::with_capacity(prepared.len());
         for head in &prepared {
             let n = head.q.nrows();

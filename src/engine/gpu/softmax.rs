@@ -63,8 +63,8 @@ impl GpuEngine {
             causal: u32::from(mask == Mask::Causal),
             pad: [0; 2],
         };
-        let mut results = self
-            .run(|gpu, encoder| {
+        let (outputs, mut read) = self
+            .run(|gpu, encoder, reads| {
                 let params = gpu.uniform("streaming params", &params);
                 let queries = gpu.upload_matrix("queries", q);
                 let keys = gpu.upload_matrix("keys", k);
@@ -76,10 +76,10 @@ impl GpuEngine {
                     &[&params, &queries, &keys, &values, &outputs],
                     gpu.grid((n_q as u32).div_ceil(64)),
                 );
-                Ok(vec![(outputs, n_q * d_v)])
+                Ok(reads.add(outputs, n_q * d_v))
             })
             .await?;
-        into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))
+        into_matrix(read.take(outputs), (n_q, d_v))
     }
 
     /// Softmax attention `A = softmax(s·Q·Kᵀ + mask)`, `O = A·V`, in one submission.
@@ -113,17 +113,17 @@ impl GpuEngine {
             });
         }
         self.check_softmax(q, k, v)?;
-        let mut results = self
-            .run(|gpu, encoder| {
+        let ((weights, output), mut read) = self
+            .run(|gpu, encoder, reads| {
                 let recorded = gpu.record_softmax(encoder, q, k, v, scale, mask)?;
-                Ok(vec![
-                    (recorded.weights, n_q * n_k),
-                    (recorded.output, n_q * d_v),
-                ])
+                Ok((
+                    reads.add(recorded.weights, n_q * n_k),
+                    reads.add(recorded.output, n_q * d_v),
+                ))
             })
             .await?;
-        let output = into_matrix(results.pop().unwrap_or_default(), (n_q, d_v))?;
-        let weights = into_matrix(results.pop().unwrap_or_default(), (n_q, n_k))?;
+        let output = into_matrix(read.take(output), (n_q, d_v))?;
+        let weights = into_matrix(read.take(weights), (n_q, n_k))?;
         Ok(GpuAttention { weights, output })
     }
 
