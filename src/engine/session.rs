@@ -243,14 +243,7 @@ impl Session {
         let mut series = Vec::new();
         let total = random.len();
         for (done, (key, name, spec)) in random.into_iter().enumerate() {
-            host.send(FromEngine::Progress {
-                id,
-                task: Task::AgainstM,
-                done,
-                total,
-            });
-            host.breathe().await;
-            if !host.is_current(id) {
+            if !next_step(host, id, Task::AgainstM, done, total).await {
                 return;
             }
             let points = report::error_against_m(
@@ -284,14 +277,7 @@ impl Session {
         let total = specs.len();
         let mut rows = Vec::new();
         for (done, spec) in specs.into_iter().enumerate() {
-            host.send(FromEngine::Progress {
-                id,
-                task: Task::Spread,
-                done,
-                total,
-            });
-            host.breathe().await;
-            if !host.is_current(id) {
+            if !next_step(host, id, Task::Spread, done, total).await {
                 return;
             }
             let map = spec.build(d, None);
@@ -322,14 +308,7 @@ impl Session {
         let mut on_gpu = engine.is_gpu();
         let mut result = Vec::with_capacity(layers);
         for layer in 0..layers {
-            host.send(FromEngine::Progress {
-                id,
-                task: Task::Overview,
-                done: layer,
-                total: layers,
-            });
-            host.breathe().await;
-            if !host.is_current(id) {
+            if !next_step(host, id, Task::Overview, layer, layers).await {
                 return;
             }
             let Some(inputs) = (0..heads)
@@ -398,6 +377,18 @@ impl Session {
             on_gpu: engine.is_gpu(),
         });
     }
+}
+
+/// One step of long work: say how far it got, let newer messages in, and whether to go on.
+async fn next_step(host: &impl Host, id: u64, task: Task, done: usize, total: usize) -> bool {
+    host.send(FromEngine::Progress {
+        id,
+        task,
+        done,
+        total,
+    });
+    host.breathe().await;
+    host.is_current(id)
 }
 
 impl BackendStatus {

@@ -15,6 +15,8 @@ pub mod rng;
 mod taylor;
 mod trig;
 
+pub mod catalog;
+
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -159,21 +161,27 @@ pub enum MapSpec {
 }
 
 impl MapSpec {
-    /// The map's name in links and test ids (as `MapKey::as_str`).
-    pub fn slug(&self) -> &'static str {
+    /// The key this map is chosen by.
+    pub fn key(&self) -> catalog::MapKey {
+        use catalog::MapKey;
         match self {
-            MapSpec::Identity => "identity",
-            MapSpec::EluPlusOne => "elu",
-            MapSpec::Relu => "relu",
-            MapSpec::ReluSquared => "relu2",
-            MapSpec::Performer(_) => "performer",
-            MapSpec::Trig(_) => "trig",
-            MapSpec::CosFormer => "cosformer",
-            MapSpec::Taylor => "taylor",
-            MapSpec::Hedgehog => "hedgehog-untrained",
-            MapSpec::HedgehogTrained(w) if w.w.nrows() > 32 => "hedgehog-128",
-            MapSpec::HedgehogTrained(_) => "hedgehog",
+            MapSpec::Identity => MapKey::Identity,
+            MapSpec::EluPlusOne => MapKey::Elu,
+            MapSpec::Relu => MapKey::Relu,
+            MapSpec::ReluSquared => MapKey::ReluSquared,
+            MapSpec::Performer(_) => MapKey::Performer,
+            MapSpec::Trig(_) => MapKey::Trig,
+            MapSpec::CosFormer => MapKey::CosFormer,
+            MapSpec::Taylor => MapKey::Taylor,
+            MapSpec::Hedgehog => MapKey::HedgehogUntrained,
+            MapSpec::HedgehogTrained(w) if w.w.nrows() > 32 => MapKey::Hedgehog128,
+            MapSpec::HedgehogTrained(_) => MapKey::Hedgehog,
         }
+    }
+
+    /// The map's name in links and test ids (its [`catalog::CATALOG`] slug).
+    pub fn slug(&self) -> &'static str {
+        self.key().as_str()
     }
 
     /// Build the map for head dimension `d`; Hedgehog uses `hedgehog` weights when given,

@@ -4,6 +4,7 @@
 //! and leaves a [`Notice`] the page shows, so a bad link still opens a working app.
 
 use crate::engine::BackendChoice;
+pub use crate::kernels::catalog::MapKey;
 use crate::kernels::{HedgehogSet, MapSpec, RandomParams};
 
 /// The shipped model's layers and heads (assets/manifest.json): the bounds a link is held to.
@@ -40,91 +41,6 @@ pub const PRESETS: [(&str, &str); 4] = [
          matter most. A learned map can recover some of the lost spikiness, at the cost of training it.",
     ),
 ];
-
-/// The feature maps by the short names links use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MapKey {
-    Identity,
-    Elu,
-    Relu,
-    ReluSquared,
-    Performer,
-    Trig,
-    CosFormer,
-    Taylor,
-    /// Trained Hedgehog, 64 features.
-    Hedgehog,
-    /// Trained Hedgehog, 128 features.
-    Hedgehog128,
-    /// Hedgehog's untrained start (W = I), to show what training bought.
-    HedgehogUntrained,
-}
-
-impl MapKey {
-    pub const ALL: [MapKey; 11] = [
-        MapKey::Elu,
-        MapKey::Relu,
-        MapKey::ReluSquared,
-        MapKey::Performer,
-        MapKey::Trig,
-        MapKey::CosFormer,
-        MapKey::Taylor,
-        MapKey::Hedgehog,
-        MapKey::Hedgehog128,
-        MapKey::HedgehogUntrained,
-        MapKey::Identity,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MapKey::Identity => "identity",
-            MapKey::Elu => "elu",
-            MapKey::Relu => "relu",
-            MapKey::ReluSquared => "relu2",
-            MapKey::Performer => "performer",
-            MapKey::Trig => "trig",
-            MapKey::CosFormer => "cosformer",
-            MapKey::Taylor => "taylor",
-            MapKey::Hedgehog => "hedgehog",
-            MapKey::Hedgehog128 => "hedgehog-128",
-            MapKey::HedgehogUntrained => "hedgehog-untrained",
-        }
-    }
-
-    /// What the control shows.
-    pub fn label(self) -> &'static str {
-        match self {
-            MapKey::Identity => "identity",
-            MapKey::Elu => "elu+1",
-            MapKey::Relu => "ReLU",
-            MapKey::ReluSquared => "ReLU²",
-            MapKey::Performer => "Performer FAVOR+",
-            MapKey::Trig => "trig RFF",
-            MapKey::CosFormer => "cosFormer",
-            MapKey::Taylor => "Taylor (Based)",
-            MapKey::Hedgehog => "Hedgehog (trained)",
-            MapKey::Hedgehog128 => "Hedgehog-128 (trained)",
-            MapKey::HedgehogUntrained => "Hedgehog (untrained)",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    pub fn is_random(self) -> bool {
-        matches!(self, MapKey::Performer | MapKey::Trig)
-    }
-
-    /// The trained variant's name in the weights file, for the maps that need trained weights.
-    pub fn trained_variant(self) -> Option<&'static str> {
-        match self {
-            MapKey::Hedgehog => Some("hedgehog"),
-            MapKey::Hedgehog128 => Some("hedgehog128"),
-            _ => None,
-        }
-    }
-}
 
 /// Which view is shown (and, embedded, the only one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -266,17 +182,7 @@ impl AppState {
             seed: self.seed,
             orthogonal: self.orthogonal,
         };
-        match key {
-            MapKey::Identity => MapSpec::Identity,
-            MapKey::Elu => MapSpec::EluPlusOne,
-            MapKey::Relu => MapSpec::Relu,
-            MapKey::ReluSquared => MapSpec::ReluSquared,
-            MapKey::Performer => MapSpec::Performer(params),
-            MapKey::Trig => MapSpec::Trig(params),
-            MapKey::CosFormer => MapSpec::CosFormer,
-            MapKey::Taylor => MapSpec::Taylor,
-            MapKey::Hedgehog | MapKey::Hedgehog128 | MapKey::HedgehogUntrained => MapSpec::Hedgehog,
-        }
+        (key.info().spec)(params)
     }
 }
 

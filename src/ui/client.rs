@@ -141,7 +141,19 @@ impl EngineLink {
     }
 
     /// Ask for everything the views need for the state `query`; supersedes every older ask.
+    /// The same question as the last one is not asked twice.
     pub fn ask(&self, query: String, overview: bool, sweep: bool) {
+        let repeated = self.channel.with_value(|c| {
+            c.last_ask.as_ref().is_some_and(|last| {
+                last.query == query && last.overview == overview && last.sweep == sweep
+            })
+        });
+        if !repeated {
+            self.send_ask(query, overview, sweep);
+        }
+    }
+
+    fn send_ask(&self, query: String, overview: bool, sweep: bool) {
         let ask = self.channel.try_update_value(|c| {
             c.next_id += 1;
             let ask = Ask {
@@ -163,7 +175,7 @@ impl EngineLink {
     fn ask_again(&self) {
         let last = self.channel.with_value(|c| c.last_ask.clone());
         if let Some(ask) = last {
-            self.ask(ask.query, ask.overview, ask.sweep);
+            self.send_ask(ask.query, ask.overview, ask.sweep);
         }
     }
 

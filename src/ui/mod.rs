@@ -201,7 +201,7 @@ fn App() -> impl IntoView {
         {refused}
         <div class="workspace">
             <aside class="sidebar">
-                <text::TextPanel state=state draft=draft tokens=engine.tokens hovered=hovered />
+                <text::TextPanel state=state draft=draft engine=engine hovered=hovered />
                 <controls::Controls state=state />
                 <share::Share state=state />
                 <backend::BackendPanel status=engine.backend state=state />

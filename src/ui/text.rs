@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-use super::Tokens;
+use super::EngineLink;
 use crate::state::{AppState, PRESETS};
 
 #[component]
 pub fn TextPanel(
     state: RwSignal<AppState>,
     draft: RwSignal<String>,
-    tokens: RwSignal<Option<Tokens>>,
+    engine: EngineLink,
     hovered: RwSignal<Option<usize>>,
 ) -> impl IntoView {
     // No debounce: the engine runs off the main thread and drops work for outdated text.
@@ -18,7 +18,11 @@ pub fn TextPanel(
         draft.set(text.clone());
         super::mark("kernelscope:text-committed");
         state.update(|s| s.text = text);
+        // Asked at once rather than from the state's effect a task later: the chips of the new
+        // text come back within the frame. (The effect then finds the same question asked.)
+        engine.ask(state.with_untracked(AppState::to_query), false, false);
     };
+    let tokens = engine.tokens;
     let presets = PRESETS
         .iter()
         .map(|&(name, text)| {

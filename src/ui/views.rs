@@ -432,7 +432,7 @@ fn KernelView(
                 testid: format!("features-{}", map_slug(m)),
             };
             let (key, name, chosen_m) = (m.key.clone(), m.name.clone(), s.m);
-            let random = matches!(key.as_str(), "performer" | "trig");
+            let random = crate::state::MapKey::parse(&key).is_some_and(|k| k.is_random());
             let against_m = move || {
                 let series = engine.against_m.with(|a| {
                     a.as_ref()

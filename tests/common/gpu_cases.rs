@@ -603,6 +603,20 @@ fn f64s(m: &Array2<f32>) -> Array2<f64> {
     m.mapv(f64::from)
 }
 
+/// The CPU reference's softmax attention of `x` (in f64).
+fn cpu_softmax(
+    x: &Inputs,
+    mask: kernelscope::attention::Mask,
+) -> kernelscope::attention::Attention {
+    kernelscope::attention::softmax_attention(
+        f64s(&x.q).view(),
+        f64s(&x.k).view(),
+        f64s(&x.v).view(),
+        f64::from(x.scale),
+        mask,
+    )
+}
+
 /// Softmax attention, both masks: GPU (f32) against the CPU (f64).
 pub async fn check_softmax(
     engine: &kernelscope::engine::GpuEngine,
@@ -612,20 +626,14 @@ pub async fn check_softmax(
     d_v: usize,
     spread: f64,
 ) {
-    use kernelscope::attention::{Mask, softmax_attention};
+    use kernelscope::attention::Mask;
     let x = inputs(seed, n, d, d_v, spread);
     for mask in [Mask::Bidirectional, Mask::Causal] {
         let on_gpu = engine
             .softmax_attention(x.q.view(), x.k.view(), x.v.view(), x.scale, mask)
             .await
             .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let on_cpu = softmax_attention(
-            f64s(&x.q).view(),
-            f64s(&x.k).view(),
-            f64s(&x.v).view(),
-            f64::from(x.scale),
-            mask,
-        );
+        let on_cpu = cpu_softmax(&x, mask);
         assert_agrees(
             &format!("seed {seed} {mask:?} weights"),
             &on_gpu.weights,
@@ -807,7 +815,7 @@ pub async fn check_rejected_kernel(engine: &kernelscope::engine::GpuEngine) {
 
 /// Big, small (reusing the big run's larger buffers), big again: each must match the CPU.
 pub async fn check_buffer_reuse(engine: &kernelscope::engine::GpuEngine) {
-    use kernelscope::attention::{Mask, softmax_attention};
+    use kernelscope::attention::Mask;
     use kernelscope::engine::gpu::GpuMap;
     use kernelscope::kernels::MapSpec;
     let big = inputs(61, 90, 16, 8, 1.0);
@@ -818,13 +826,7 @@ pub async fn check_buffer_reuse(engine: &kernelscope::engine::GpuEngine) {
             .softmax_attention(x.q.view(), x.k.view(), x.v.view(), x.scale, Mask::Causal)
             .await
             .expect("softmax");
-        let on_cpu = softmax_attention(
-            f64s(&x.q).view(),
-            f64s(&x.k).view(),
-            f64s(&x.v).view(),
-            f64::from(x.scale),
-            Mask::Causal,
-        );
+        let on_cpu = cpu_softmax(x, Mask::Causal);
         assert_agrees("reused softmax weights", &on_gpu.weights, &on_cpu.weights);
         assert!(
             engine.pooled_buffers() > 0,
