@@ -1,10 +1,10 @@
 """Choose Hedgehog's training schedule on validation documents (never the held-out ones).
 
-    python tools/hedgehog/tune.py [LAYER]
+    python tools/hedgehog/tune.py [LAYER]            # the schedule
+    python tools/hedgehog/tune.py [LAYER] --starts   # the start of the 128-feature map
 
-Trains every head of one layer (64 features) under each candidate schedule and prints the mean
-total variation on the validation sequences; train.py's STEPS, BATCH and learning rates are the
-winner's.
+Trains every head of one layer under each candidate and prints the mean total variation on the
+validation sequences; train.py's STEPS, BATCH, learning rates and `initial` are the winners.
 """
 
 import math
@@ -22,8 +22,30 @@ CANDIDATES = [("exponential", 300, 24, 1e-2), ("cosine", 300, 24, 1e-2), ("cosin
               ("cosine", 900, 16, 1e-2), ("cosine", 1200, 8, 2e-2)]
 
 
+def validation_tv(valid_heads, w, b):
+    """Per head, the mean TV of Hedgehog (W, b) against softmax over the validation rows."""
+    tv, rows = np.zeros(w.shape[0]), 0
+    for q, k in valid_heads:
+        n = q.shape[1]
+        a = T.softmax_rows(q, k, False)
+        logits, _ = T.hedgehog_logits(q[None], k[None], w, b)
+        a_hat = T.attention_from_logits(logits[0], np.ones((n, n), bool))
+        tv += 0.5 * np.abs(a - a_hat).sum(-1).sum(-1)
+        rows += n
+    return tv / rows
+
+
+def half_scaled_identity(width, heads):
+    """The earlier start of the wide map: I stacked over 0.5·I."""
+    w = np.zeros((heads, width, T.HEAD_DIM))
+    for i in range(width):
+        w[:, i, i % T.HEAD_DIM] = 1.0 if i < T.HEAD_DIM else 0.5
+    return w, np.zeros((heads, width))
+
+
 def main():
-    layer = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    layer = int(args[0]) if args else 0
     src = T.C.fetch()
     vocab = (src / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
     kept = (T.ROOT / "assets" / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
@@ -33,20 +55,20 @@ def main():
     train, _, _ = T.corpus(tokenizer, tuning=True)
     train_heads = [s[layer] for s in T.heads_of(weights, train)]
     valid_heads = [s[layer] for s in T.heads_of(weights, T.validation(tokenizer))]
+    if "--starts" in sys.argv:
+        chosen = T.initial
+        for name, start in (("I over 0.5·I", half_scaled_identity), ("I over random orthogonal", chosen)):
+            T.initial = start
+            t0 = time.time()
+            tv = validation_tv(valid_heads, *T.train_layer(train_heads, 64, False, T.SEED + layer))
+            print(f"128 features, {name}: validation mean TV {tv.mean():.4f}, head 2 {tv[2]:.4f},"
+                  f" worst head {tv.max():.4f} ({time.time() - t0:.0f} s)", flush=True)
+        return
     for decay, steps, batch, lr in CANDIDATES:
         T.STEPS, T.BATCH, T.LR_START = steps, batch, lr
         T.DECAY = decay
         t0 = time.time()
-        w, b = T.train_layer(train_heads, 32, False, T.SEED + layer)
-        tv, rows = np.zeros(w.shape[0]), 0
-        for q, k in valid_heads:
-            n = q.shape[1]
-            a = T.softmax_rows(q, k, False)
-            logits, _ = T.hedgehog_logits(q[None], k[None], w, b)
-            a_hat = T.attention_from_logits(logits[0], np.ones((n, n), bool))
-            tv += 0.5 * np.abs(a - a_hat).sum(-1).sum(-1)
-            rows += n
-        tv /= rows
+        tv = validation_tv(valid_heads, *T.train_layer(train_heads, 32, False, T.SEED + layer))
         print(f"{decay} {steps}x{batch} lr {lr:g}: validation mean TV {tv.mean():.4f}, worst head {tv.max():.4f}"
               f" ({time.time() - t0:.0f} s)", flush=True)
 
