@@ -106,13 +106,6 @@ export async function openPage(context) {
   return { page, errors };
 }
 
-export function golden(name) {
-  const file = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'golden', 'scores.json'), 'utf8'));
-  const found = file.cases.find((c) => c.name === name);
-  if (!found) throw new Error(`golden case ${name} missing`);
-  return found;
-}
-
 export function saveScreenshot(page, name) {
   fs.mkdirSync(screenshots, { recursive: true });
   return page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });

@@ -274,16 +274,6 @@ pub fn mask(causal: bool) -> Mask {
     }
 }
 
-/// The rows and columns of `a` kept when some tokens are hidden (e.g. [CLS] and [SEP]).
-pub fn keep(a: &Array2<f64>, kept: &[usize]) -> Array2<f64> {
-    Array2::from_shape_fn((kept.len(), kept.len()), |(i, j)| a[[kept[i], kept[j]]])
-}
-
-/// The rows of `a` kept when some tokens are hidden.
-pub fn keep_rows(a: &Array2<f64>, kept: &[usize]) -> Array2<f64> {
-    a.select(ndarray::Axis(0), kept)
-}
-
 /// Up to this many tokens the all-heads overview is computed with every change; up to
 /// [`OVERVIEW_LIMIT`] on request. It runs every map on every head.
 pub const OVERVIEW_AUTO: usize = 48;

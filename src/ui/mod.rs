@@ -115,9 +115,6 @@ fn App() -> impl IntoView {
     let hovered = RwSignal::new(None::<usize>);
     let engine = EngineLink::start();
 
-    // Keep the URL in step with the state, so the address bar is always a shareable link.
-    Effect::new(move |_| url::replace_query(&state.with(AppState::to_query)));
-
     // The all-heads overview of a longer text is asked for by a button; a new text asks again.
     let overview_wanted = RwSignal::new(false);
     let text = Memo::new(move |_| state.with(|s| s.text.clone()));
@@ -127,6 +124,8 @@ fn App() -> impl IntoView {
     });
     // Every change of the state asks the engine; the newest ask supersedes the rest.
     let query = Memo::new(move |_| state.with(AppState::to_query));
+    // Keep the URL in step with the state, so the address bar is always a shareable link.
+    Effect::new(move |_| url::replace_query(&query.get()));
     Effect::new(move |_| engine.ask(query.get(), overview_wanted.get(), false));
 
     // Trained maps without their weights are left out of every view; say so, and keep the choice.
