@@ -13,7 +13,7 @@ use kernelscope::attention::{
     Mask, linear_attention, linear_attention_recurrent, softmax_attention,
 };
 use kernelscope::kernels::rng::SplitMix64;
-use kernelscope::kernels::{MapContext, MapSpec, RandomParams, Role};
+use kernelscope::kernels::{MapContext, MapKey, MapSpec, RandomParams, Role};
 use ndarray::Array2;
 
 const D: usize = 32;
@@ -60,15 +60,15 @@ fn main() {
         orthogonal,
     };
     let maps = [
-        MapSpec::Identity,
-        MapSpec::EluPlusOne,
-        MapSpec::Relu,
-        MapSpec::ReluSquared,
-        MapSpec::Performer(random(true)),
-        MapSpec::Trig(random(false)),
-        MapSpec::CosFormer,
-        MapSpec::Taylor,
-        MapSpec::Hedgehog,
+        MapSpec::of(MapKey::Identity),
+        MapSpec::of(MapKey::Elu),
+        MapSpec::of(MapKey::Relu),
+        MapSpec::of(MapKey::ReluSquared),
+        MapSpec::new(MapKey::Performer, random(true)),
+        MapSpec::new(MapKey::Trig, random(false)),
+        MapSpec::of(MapKey::CosFormer),
+        MapSpec::of(MapKey::Taylor),
+        MapSpec::of(MapKey::HedgehogUntrained),
     ];
     let mut rows = Vec::new();
     for &n in SIZES.iter().filter(|&&n| n <= max_n) {
@@ -88,7 +88,7 @@ fn main() {
         });
         eprintln!("N={n}: softmax {:.2} ms", softmax.as_secs_f64() * 1e3);
         for spec in &maps {
-            let map = spec.build(D, None);
+            let map = spec.build(D);
             let ctx = |role| MapContext {
                 role,
                 scale,

@@ -21,7 +21,7 @@ mod native {
     use kernelscope::engine::GpuEngine;
     use kernelscope::engine::gpu::GpuMap;
     use kernelscope::kernels::rng::SplitMix64;
-    use kernelscope::kernels::{MapContext, MapSpec, RandomParams, Role};
+    use kernelscope::kernels::{MapContext, MapKey, MapSpec, RandomParams, Role};
     use ndarray::Array2;
 
     const D: usize = 32;
@@ -61,17 +61,23 @@ mod native {
             .and_then(|v| v.parse().ok())
             .unwrap_or(16384);
         let maps = [
-            MapSpec::EluPlusOne,
-            MapSpec::Performer(RandomParams {
-                m: M,
-                seed: 1,
-                orthogonal: true,
-            }),
-            MapSpec::Trig(RandomParams {
-                m: M,
-                seed: 1,
-                orthogonal: false,
-            }),
+            MapSpec::of(MapKey::Elu),
+            MapSpec::new(
+                MapKey::Performer,
+                RandomParams {
+                    m: M,
+                    seed: 1,
+                    orthogonal: true,
+                },
+            ),
+            MapSpec::new(
+                MapKey::Trig,
+                RandomParams {
+                    m: M,
+                    seed: 1,
+                    orthogonal: false,
+                },
+            ),
         ];
         let mut rows = Vec::new();
         let mut md = format!(
@@ -150,8 +156,8 @@ mod native {
                 record("softmax, with its map".into(), cpu, gpu);
             }
             for spec in &maps {
-                let map = spec.build(D, None);
-                let gpu_map = GpuMap::from_spec(spec, D).expect("GPU map");
+                let map = spec.build(D);
+                let gpu_map = GpuMap::from_spec(spec, D);
                 let ctx = |role| MapContext {
                     role,
                     scale: f64::from(scale),
@@ -222,7 +228,7 @@ mod native {
         );
         let mut crossovers = Vec::new();
         for spec in &maps {
-            let name = format!("{}, recurrent", spec.build(D, None).name());
+            let name = format!("{}, recurrent", spec.build(D).name());
             let first = |engine: usize| {
                 timings
                     .iter()

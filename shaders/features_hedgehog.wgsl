@@ -1,19 +1,25 @@
-// Hedgehog features: φ(x) = [exp(Wx + b), exp(−(Wx + b))], one workgroup per row; each row's
-// largest exponent is moved into its log-scale, as for Performer.
+// Hedgehog features: φ(x) = [exp(Wx + b), exp(−(Wx + b))], one workgroup per row; the
+// parameters are W (r×d, row by row) and then b (r), r = features / 2. Each row's largest
+// exponent is moved into its log-scale, as for Performer.
+// Every feature kernel has this interface (the catalog's GpuFeatures): `parameters` holds the
+// map's own numbers, `log_scale` a per-row log-scale for maps whose features are exponentials.
 
 struct Params {
     rows: u32,
     d: u32,
-    out: u32,
+    features: u32,
+    variant: u32,
+    scale: f32,
+    horizon: u32,
+    parameters: u32,
     _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> features: array<f32>;
-@group(0) @binding(5) var<storage, read_write> log_scale: array<f32>;
+@group(0) @binding(2) var<storage, read> parameters: array<f32>;
+@group(0) @binding(3) var<storage, read_write> features: array<f32>;
+@group(0) @binding(4) var<storage, read_write> log_scale: array<f32>;
 
 const WIDTH: u32 = 64u;
 var<workgroup> partial: array<f32, 64>;
@@ -28,12 +34,14 @@ fn main(
     if (row >= params.rows) {
         return;
     }
-    let base = row * 2u * params.out;
+    let r_out = params.features / 2u;
+    let bias = r_out * params.d;
+    let base = row * params.features;
     var top = -0x1.fffffep+127f;
-    for (var r = lane; r < params.out; r = r + WIDTH) {
-        var u = bias[r];
+    for (var r = lane; r < r_out; r = r + WIDTH) {
+        var u = parameters[bias + r];
         for (var c = 0u; c < params.d; c = c + 1u) {
-            u = u + weight[r * params.d + c] * x[row * params.d + c];
+            u = u + parameters[r * params.d + c] * x[row * params.d + c];
         }
         features[base + r] = u;
         top = max(top, abs(u));
@@ -47,10 +55,10 @@ fn main(
         workgroupBarrier();
     }
     top = partial[0];
-    for (var r = lane; r < params.out; r = r + WIDTH) {
+    for (var r = lane; r < r_out; r = r + WIDTH) {
         let u = features[base + r];
         features[base + r] = exp(u - top);
-        features[base + params.out + r] = exp(-u - top);
+        features[base + r_out + r] = exp(-u - top);
     }
     if (lane == 0u) {
         log_scale[row] = top;

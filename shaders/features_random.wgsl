@@ -1,20 +1,27 @@
-// Random-feature maps, one workgroup per row x_i (already multiplied by √s on upload):
-//   Performer FAVOR+: φ(x) = exp(Wx − ‖x‖²/2)/√m, kept as exp(u − max u) with the rest in
-//                     the row's log-scale;
-//   trig:             φ(x) = exp(‖x‖²/2)/√m · [sin Wx, cos Wx], the exponential in the log-scale.
-// W (m×d) comes from the host's portable RNG, so the GPU and CPU use the same features.
-// sin_cos comes from accurate_trig.wgsl, prepended by the host.
+// Random-feature maps, one workgroup per row x_i, with x scaled by √s here. By `variant`:
+//   0, Performer FAVOR+: φ(x) = exp(Wx − ‖x‖²/2)/√m, kept as exp(u − max u) with the rest in
+//                        the row's log-scale;
+//   1, trig:             φ(x) = exp(‖x‖²/2)/√m · [sin Wx, cos Wx], the exponential in the
+//                        log-scale.
+// W (m×d, the parameters) comes from the host's portable RNG, so the GPU and CPU use the same
+// features. sin_cos comes from accurate_trig.wgsl, prepended by the host.
+// Every feature kernel has this interface (the catalog's GpuFeatures): `parameters` holds the
+// map's own numbers, `log_scale` a per-row log-scale for maps whose features are exponentials.
 
 struct Params {
     rows: u32,
     d: u32,
-    m: u32,
-    trig: u32,
+    features: u32,
+    variant: u32,
+    scale: f32,
+    horizon: u32,
+    parameters: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> projection: array<f32>;
+@group(0) @binding(2) var<storage, read> parameters: array<f32>;
 @group(0) @binding(3) var<storage, read_write> features: array<f32>;
 @group(0) @binding(4) var<storage, read_write> log_scale: array<f32>;
 
@@ -31,19 +38,21 @@ fn main(
     if (row >= params.rows) {
         return;
     }
-    let width = select(params.m, 2u * params.m, params.trig == 1u);
-    let out = row * width;
+    let trig = params.variant == 1u;
+    let m = select(params.features, params.features / 2u, trig);
+    let root = sqrt(params.scale);
+    let out = row * params.features;
 
     var top = -0x1.fffffep+127f;
-    for (var r = lane; r < params.m; r = r + WIDTH) {
+    for (var r = lane; r < m; r = r + WIDTH) {
         var u = 0.0;
         for (var c = 0u; c < params.d; c = c + 1u) {
-            u = u + projection[r * params.d + c] * x[row * params.d + c];
+            u = u + parameters[r * params.d + c] * (x[row * params.d + c] * root);
         }
-        if (params.trig == 1u) {
+        if (trig) {
             let sc = sin_cos(u);
             features[out + r] = sc.x;
-            features[out + params.m + r] = sc.y;
+            features[out + m + r] = sc.y;
         } else {
             features[out + r] = u;
             top = max(top, u);
@@ -61,17 +70,17 @@ fn main(
 
     var norm = 0.0;
     for (var c = 0u; c < params.d; c = c + 1u) {
-        let v = x[row * params.d + c];
+        let v = x[row * params.d + c] * root;
         norm = norm + v * v;
     }
-    let half_log_m = 0.5 * log(f32(params.m));
-    if (params.trig == 1u) {
+    let half_log_m = 0.5 * log(f32(m));
+    if (trig) {
         if (lane == 0u) {
             log_scale[row] = 0.5 * norm - half_log_m;
         }
         return;
     }
-    for (var r = lane; r < params.m; r = r + WIDTH) {
+    for (var r = lane; r < m; r = r + WIDTH) {
         features[out + r] = exp(features[out + r] - top);
     }
     if (lane == 0u) {

@@ -10,11 +10,11 @@ use kernelscope::attention::{
     Attention, Mask, linear_attention, linear_attention_recurrent, softmax_attention,
 };
 use kernelscope::kernels::{
-    FeatureMap, HedgehogWeights, MapContext, MapSpec, Role, random_projection,
+    FeatureMap, HedgehogWeights, MapContext, MapKey, MapSpec, RandomParams, Role, random_projection,
 };
 use kernelscope::metrics::{
-    RandomFamily, collisions, error_maps, kernel_comparison, kernel_error_vs_m, output_error,
-    row_metrics, spectrum,
+    collisions, error_maps, kernel_comparison, kernel_error_vs_m, output_error, row_metrics,
+    spectrum,
 };
 use ndarray::{Array1, Array2};
 use serde_json::Value;
@@ -240,6 +240,23 @@ fn check_spectrum(what: &str, s: &kernelscope::metrics::Spectrum, g: &Value) {
     );
 }
 
+/// A map as the reference names it (`{"kind": "performer", "m": …}`); its "hedgehog" is the
+/// case's own weights.
+fn reference_spec(spec: &Value, hedgehog: &HedgehogWeights) -> MapSpec {
+    let kind = spec["kind"].as_str().expect("kind");
+    let key = match kind {
+        "elu_plus_one" => MapKey::Elu,
+        "relu_squared" => MapKey::ReluSquared,
+        "cos_former" => MapKey::CosFormer,
+        "hedgehog" => return MapSpec::trained(MapKey::Hedgehog, hedgehog.clone().into()),
+        other => MapKey::parse(other).expect("a map the app knows"),
+    };
+    match serde_json::from_value::<RandomParams>(spec.clone()) {
+        Ok(params) => MapSpec::new(key, params),
+        Err(_) => MapSpec::of(key),
+    }
+}
+
 fn map_and_features(
     case: &Case,
     spec: &MapSpec,
@@ -249,7 +266,7 @@ fn map_and_features(
     kernelscope::kernels::Features,
 ) {
     let d = case.q.ncols();
-    let map = spec.build(d, Some(&case.hedgehog));
+    let map = spec.build(d);
     let ctx = |role| MapContext {
         role,
         scale: case.scale,
@@ -264,7 +281,7 @@ fn map_and_features(
 fn every_feature_map_linear_attention_and_metric_matches_the_reference() {
     for case in cases() {
         for g in case.json["maps"].as_array().unwrap() {
-            let spec: MapSpec = serde_json::from_value(g["spec"].clone()).expect("spec");
+            let spec = reference_spec(&g["spec"], &case.hedgehog);
             let (map, phi_q, phi_k) = map_and_features(&case, &spec);
             let name = format!("{} {}", case.name, map.name());
             assert_eq!(
@@ -454,10 +471,7 @@ fn kernel_error_against_m_matches_the_reference() {
     let k = matrix(&sweep["k"], n, d);
     let ms: Vec<usize> = serde_json::from_value(sweep["ms"].clone()).unwrap();
     let seeds: Vec<u64> = serde_json::from_value(sweep["seeds"].clone()).unwrap();
-    for (family, key) in [
-        (RandomFamily::Performer, "performer"),
-        (RandomFamily::Trig, "trig"),
-    ] {
+    for (family, key) in [(MapKey::Performer, "performer"), (MapKey::Trig, "trig")] {
         let rows = kernel_error_vs_m(
             q.view(),
             k.view(),
@@ -506,7 +520,7 @@ fn exponential_features_at_extreme_scales_stay_exact() {
             Array2::from_shape_vec((list.len(), cols), flat).expect("shape")
         };
         let (q, k, v) = (rows("q"), rows("k"), rows("v"));
-        let map = MapSpec::Hedgehog.build(q.ncols(), None);
+        let map = MapSpec::of(MapKey::HedgehogUntrained).build(q.ncols());
         let ctx = |role| MapContext {
             role,
             scale: 1.0,

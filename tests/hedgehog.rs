@@ -10,7 +10,7 @@ mod gpu_cases;
 
 use gpu_cases::{golden_head, trained_hedgehog};
 use kernelscope::attention::{Mask, linear_attention};
-use kernelscope::kernels::{HedgehogError, HedgehogSet, MapContext, MapSpec, Role};
+use kernelscope::kernels::{HedgehogError, HedgehogSet, MapContext, MapKey, MapSpec, Role};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
@@ -38,7 +38,7 @@ fn the_cpu_gives_the_reference_attention_for_every_trained_map() {
                     _ => format!("{variant}.{key}"),
                 };
                 let expected = &head["maps"][&name];
-                let map = MapSpec::HedgehogTrained(weights).build(32, None);
+                let map = MapSpec::trained(MapKey::Hedgehog, weights).build(32);
                 let ctx = |role| MapContext {
                     role,
                     scale: 1.0 / 32f64.sqrt(),
@@ -80,8 +80,11 @@ fn the_shipped_file_names_64_and_128_features() {
         ("hedgehog", 64, "Hedgehog"),
         ("hedgehog128", 128, "Hedgehog-128"),
     ] {
-        let map = MapSpec::HedgehogTrained(set.head(variant, 2, 11, false).expect("head"))
-            .build(32, None);
+        let map = MapSpec::trained(
+            MapKey::Hedgehog,
+            set.head(variant, 2, 11, false).expect("head"),
+        )
+        .build(32);
         assert_eq!(map.feature_dim(32), features);
         assert_eq!(map.name(), label);
     }

@@ -6,7 +6,7 @@
 //!   (mean |ΔA| ≤ 0.02, the most-attended token agreeing for ≥ 95% of query rows).
 
 use half::f16;
-use kernelscope::kernels::MapSpec;
+use kernelscope::kernels::{MapKey, MapSpec};
 use kernelscope::model::forward::{Swap, Trace, cosine, forward, sentence_vector};
 use kernelscope::model::tokenizer::Tokenizer;
 use kernelscope::model::weights::Weights;
@@ -140,7 +140,7 @@ fn the_forward_pass_matches_numpy_on_the_shipped_weights() {
         model(),
         Golden::new(include_bytes!("golden/minilm-shipped.safetensors")),
     );
-    let elu = MapSpec::EluPlusOne.build(w.config.head_dim(), None);
+    let elu = MapSpec::of(MapKey::Elu).build(w.config.head_dim());
     // Case 2 swaps layer 0 to elu+1 linear attention (see the file's metadata).
     let swap = Swap {
         layers: vec![0],

@@ -2,7 +2,7 @@
 //! The model loader and forward pass against an independent float64 numpy forward pass
 //! (tools/model/tiny_golden.py) on a tiny random BERT stored in every encoding the format has.
 
-use kernelscope::kernels::MapSpec;
+use kernelscope::kernels::{MapKey, MapSpec};
 use kernelscope::model::forward::{Swap, forward, sentence_vector};
 use kernelscope::model::weights::{ModelError, Weights};
 use serde::Deserialize;
@@ -91,7 +91,7 @@ fn the_loader_reads_the_sizes_from_the_file() {
 #[test]
 fn the_forward_pass_matches_the_reference_with_and_without_a_linear_layer() {
     let (w, golden) = load();
-    let elu = MapSpec::EluPlusOne.build(w.config.head_dim(), None);
+    let elu = MapSpec::of(MapKey::Elu).build(w.config.head_dim());
     for case in &golden.cases {
         let swap = Swap {
             layers: case.linear_layers.clone(),
@@ -144,7 +144,7 @@ fn a_linear_layer_moves_the_later_hidden_states_and_the_sentence_vector() {
     let (w, _) = load();
     let ids = [2, 5, 9, 13, 17, 3];
     let exact = forward(&w, &ids, None).expect("forward");
-    let elu = MapSpec::EluPlusOne.build(w.config.head_dim(), None);
+    let elu = MapSpec::of(MapKey::Elu).build(w.config.head_dim());
     let swapped = forward(
         &w,
         &ids,

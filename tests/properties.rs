@@ -6,9 +6,9 @@ use kernelscope::attention::{
     Mask, check_inputs, linear_attention, linear_attention_recurrent, softmax_attention,
 };
 use kernelscope::kernels::{
-    FeatureMap, MapContext, MapSpec, Performer, RandomParams, Role, TrigRandomFeatures,
+    FeatureMap, MapContext, MapKey, MapSpec, Performer, RandomParams, Role, TrigRandomFeatures,
 };
-use kernelscope::metrics::{RandomFamily, collisions, kernel_error_vs_m, spectrum};
+use kernelscope::metrics::{collisions, kernel_error_vs_m, spectrum};
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -19,16 +19,16 @@ fn all_maps(seed: u64) -> Vec<MapSpec> {
         orthogonal,
     };
     vec![
-        MapSpec::Identity,
-        MapSpec::EluPlusOne,
-        MapSpec::Relu,
-        MapSpec::ReluSquared,
-        MapSpec::Performer(random(6, true)),
-        MapSpec::Performer(random(5, false)),
-        MapSpec::Trig(random(4, false)),
-        MapSpec::CosFormer,
-        MapSpec::Taylor,
-        MapSpec::Hedgehog,
+        MapSpec::of(MapKey::Identity),
+        MapSpec::of(MapKey::Elu),
+        MapSpec::of(MapKey::Relu),
+        MapSpec::of(MapKey::ReluSquared),
+        MapSpec::new(MapKey::Performer, random(6, true)),
+        MapSpec::new(MapKey::Performer, random(5, false)),
+        MapSpec::new(MapKey::Trig, random(4, false)),
+        MapSpec::of(MapKey::CosFormer),
+        MapSpec::of(MapKey::Taylor),
+        MapSpec::of(MapKey::HedgehogUntrained),
     ]
 }
 
@@ -81,7 +81,7 @@ proptest! {
                 prop_assert!(row.iter().all(|&w| w >= 0.0));
             }
             for spec in all_maps(seed) {
-                let map = spec.build(q.ncols(), None);
+                let map = spec.build(q.ncols());
                 let (phi_q, phi_k) = features(map.as_ref(), &q, &k, scale);
                 let linear = linear_attention(&phi_q, &phi_k, v.view(), mask);
                 for (i, row) in linear.weights.rows().into_iter().enumerate() {
@@ -100,7 +100,7 @@ proptest! {
         let scale = 1.0 / (q.ncols() as f64).sqrt();
         let mut maps = vec![softmax_attention(q.view(), k.view(), v.view(), scale, Mask::Causal).weights];
         for spec in all_maps(seed) {
-            let map = spec.build(q.ncols(), None);
+            let map = spec.build(q.ncols());
             let (phi_q, phi_k) = features(map.as_ref(), &q, &k, scale);
             maps.push(linear_attention(&phi_q, &phi_k, v.view(), Mask::Causal).weights);
         }
@@ -115,7 +115,7 @@ proptest! {
     fn the_quadratic_and_recurrent_forms_agree((q, k, v, seed) in qkv()) {
         let scale = 1.0 / (q.ncols() as f64).sqrt();
         for spec in all_maps(seed) {
-            let map = spec.build(q.ncols(), None);
+            let map = spec.build(q.ncols());
             let (phi_q, phi_k) = features(map.as_ref(), &q, &k, scale);
             for mask in [Mask::Bidirectional, Mask::Causal] {
                 let quadratic = linear_attention(&phi_q, &phi_k, v.view(), mask);
@@ -138,21 +138,27 @@ fn a_linear_map_has_rank_at_most_its_feature_dimension() {
     let v = Array2::<f64>::ones((n, 2));
     let scale = 1.0 / 3f64.sqrt();
     for spec in [
-        MapSpec::Relu,
-        MapSpec::EluPlusOne,
-        MapSpec::Identity,
-        MapSpec::Performer(RandomParams {
-            m: 5,
-            seed: 1,
-            orthogonal: false,
-        }),
-        MapSpec::Trig(RandomParams {
-            m: 4,
-            seed: 2,
-            orthogonal: false,
-        }),
+        MapSpec::of(MapKey::Relu),
+        MapSpec::of(MapKey::Elu),
+        MapSpec::of(MapKey::Identity),
+        MapSpec::new(
+            MapKey::Performer,
+            RandomParams {
+                m: 5,
+                seed: 1,
+                orthogonal: false,
+            },
+        ),
+        MapSpec::new(
+            MapKey::Trig,
+            RandomParams {
+                m: 4,
+                seed: 2,
+                orthogonal: false,
+            },
+        ),
     ] {
-        let map = spec.build(3, None);
+        let map = spec.build(3);
         let (phi_q, phi_k) = features(map.as_ref(), &q, &k, scale);
         let linear = linear_attention(&phi_q, &phi_k, v.view(), Mask::Bidirectional);
         let rank = spectrum(&linear.weights).numerical_rank;
@@ -210,7 +216,7 @@ fn a_vanishing_normaliser_is_flagged_and_defined() {
     let q = Array2::from_elem((4, 3), -1.0);
     let k = Array2::from_shape_fn((4, 3), |(i, c)| (i + c) as f64);
     let v = Array2::from_shape_fn((4, 2), |(i, c)| (2 * i + c) as f64);
-    let map = MapSpec::Relu.build(3, None);
+    let map = MapSpec::of(MapKey::Relu).build(3);
     let (phi_q, phi_k) = features(map.as_ref(), &q, &k, 1.0);
     for mask in [Mask::Bidirectional, Mask::Causal] {
         for result in [
@@ -287,7 +293,7 @@ fn random_feature_error_falls_like_one_over_root_m() {
     let k = Array2::from_shape_fn((12, 8), |(i, c)| ((i * 3 + c * 11) % 7) as f64 / 7.0 - 0.4);
     let ms = [16, 64, 256, 1024];
     let seeds: Vec<u64> = (0..16).collect();
-    for family in [RandomFamily::Performer, RandomFamily::Trig] {
+    for family in [MapKey::Performer, MapKey::Trig] {
         let rows = kernel_error_vs_m(
             q.view(),
             k.view(),
@@ -322,7 +328,7 @@ fn relu_attention_cannot_tell_q_from_2q_but_softmax_can() {
     q.slice_mut(ndarray::s![3..6, ..]).assign(&(&base * 2.0));
     let k = Array2::from_shape_fn((6, 4), |(i, c)| ((i * 3 + c * 2) % 5) as f64 / 2.0 - 1.0);
     let v = Array2::<f64>::ones((6, 2));
-    let map = MapSpec::Relu.build(4, None);
+    let map = MapSpec::of(MapKey::Relu).build(4);
     let (phi_q, phi_k) = features(map.as_ref(), &q, &k, 0.5);
     let linear = linear_attention(&phi_q, &phi_k, v.view(), Mask::Bidirectional);
     let found = collisions(q.view(), &linear.weights);

@@ -4,7 +4,7 @@
 
 use kernelscope::attention::Mask;
 use kernelscope::engine::report::{Request, analyze, error_against_m, head, spread};
-use kernelscope::kernels::{MapSpec, RandomParams};
+use kernelscope::kernels::{MapKey, MapSpec, RandomParams};
 use kernelscope::model::forward::forward;
 use kernelscope::model::tokenizer::Tokenizer;
 use kernelscope::model::weights::Weights;
@@ -20,11 +20,14 @@ fn setup() -> (Weights, Vec<u32>) {
 }
 
 fn performer(m: usize) -> MapSpec {
-    MapSpec::Performer(RandomParams {
-        m,
-        seed: 0,
-        orthogonal: true,
-    })
+    MapSpec::new(
+        MapKey::Performer,
+        RandomParams {
+            m,
+            seed: 0,
+            orthogonal: true,
+        },
+    )
 }
 
 #[test]
@@ -36,10 +39,10 @@ fn on_the_previous_token_head_softmax_is_sharp_and_linear_maps_are_diffuse() {
         mask: Mask::Bidirectional,
         temperature: 1.0,
         maps: vec![
-            MapSpec::EluPlusOne,
-            MapSpec::Relu,
+            MapSpec::of(MapKey::Elu),
+            MapSpec::of(MapKey::Relu),
             performer(64),
-            MapSpec::Taylor,
+            MapSpec::of(MapKey::Taylor),
         ],
         spectra: true,
         kernel_pairs: true,
@@ -102,14 +105,14 @@ fn random_feature_error_shrinks_with_m() {
         last.m > first.m && last.mean < first.mean / 3.0,
         "{first:?} → {last:?}"
     );
-    assert!(error_against_m(q.view(), k.view(), 1.0, &MapSpec::EluPlusOne, 0, 5).is_none());
+    assert!(error_against_m(q.view(), k.view(), 1.0, &MapSpec::of(MapKey::Elu), 0, 5).is_none());
 }
 
 #[test]
 fn swapping_a_layer_moves_every_later_layer_and_the_sentence_vector() {
     let (w, ids) = setup();
     let exact = forward(&w, &ids, None).expect("forward");
-    let elu = MapSpec::EluPlusOne.build(32, None);
+    let elu = MapSpec::of(MapKey::Elu).build(32);
     let s = spread(&w, &ids, &exact, 1, elu.as_ref()).expect("spread");
     let layers: Vec<usize> = s.hidden_change.iter().map(|c| c.0).collect();
     assert_eq!(layers, [1, 2]);
@@ -142,7 +145,7 @@ fn bad_requests_are_errors_and_hidden_tokens_are_left_out() {
     let request = Request {
         mask: Mask::Causal,
         temperature: 1.0,
-        maps: vec![MapSpec::Taylor],
+        maps: vec![MapSpec::of(MapKey::Taylor)],
         spectra: false,
         kernel_pairs: false,
     };

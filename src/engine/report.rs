@@ -8,9 +8,8 @@ use crate::attention::{
 };
 use crate::kernels::{FeatureMap, MapContext, MapSpec, Role};
 use crate::metrics::{
-    ErrorAtM, ErrorMaps, KernelComparison, OutputError, RandomFamily, RowMetrics, Spectrum,
-    error_maps, kernel_comparison, kernel_error_vs_m, output_error, row_entropy, row_metrics,
-    spectrum,
+    ErrorAtM, ErrorMaps, KernelComparison, OutputError, RowMetrics, Spectrum, error_maps,
+    kernel_comparison, kernel_error_vs_m, output_error, row_entropy, row_metrics, spectrum,
 };
 use crate::model::forward::{Swap, Trace, cosine, forward, sentence_vector};
 use crate::model::weights::{ModelError, Weights};
@@ -122,7 +121,7 @@ pub fn analyze(
     };
     let mut maps = Vec::with_capacity(request.maps.len());
     for spec in &request.maps {
-        let map = spec.build(d, None);
+        let map = spec.build(d);
         let phi_q = map.apply(q, &ctx(Role::Query));
         let phi_k = map.apply(k, &ctx(Role::Key));
         let attention = linear_attention(&phi_q, &phi_k, v, request.mask);
@@ -142,7 +141,7 @@ pub fn analyze(
         maps.push(MapReport {
             key: spec.slug().to_string(),
             name: map.name(),
-            formula: map.formula().to_string(),
+            formula: spec.key.info().formula.to_string(),
             feature_dim: map.feature_dim(d),
             errors,
             rows,
@@ -194,18 +193,14 @@ pub fn error_against_m(
     seed: u64,
     seeds: usize,
 ) -> Option<Vec<ErrorAtM>> {
-    let (family, params) = match spec {
-        MapSpec::Performer(p) => (RandomFamily::Performer, p),
-        MapSpec::Trig(p) => (RandomFamily::Trig, p),
-        _ => return None,
-    };
+    let params = spec.random?;
     let scale = temperature / (q.ncols().max(1) as f64).sqrt();
     let seeds: Vec<u64> = (0..seeds as u64).map(|i| seed.wrapping_add(i)).collect();
     Some(kernel_error_vs_m(
         q,
         k,
         scale,
-        family,
+        spec.key,
         params.orthogonal,
         &[4, 8, 16, 32, 64, 128, 256],
         &seeds,
@@ -300,7 +295,7 @@ pub fn mean_tv(
         .maps
         .iter()
         .map(|spec| {
-            let map = spec.build(d, None);
+            let map = spec.build(d);
             let a = linear_attention(
                 &map.apply(q, &ctx(Role::Query)),
                 &map.apply(k, &ctx(Role::Key)),

@@ -200,7 +200,7 @@ impl Session {
             .maps
             .iter()
             .zip(&request.maps)
-            .filter(|(_, spec)| matches!(spec, MapSpec::Performer(_) | MapSpec::Trig(_)))
+            .filter(|(_, spec)| spec.random.is_some())
             .map(|(m, spec)| (m.key.clone(), m.name.clone(), spec.clone()))
             .collect();
         let summary = head_summary(&report);
@@ -280,7 +280,7 @@ impl Session {
             if !next_step(host, id, Task::Spread, done, total).await {
                 return;
             }
-            let map = spec.build(d, None);
+            let map = spec.build(d);
             let spread = report::spread(&self.model.weights, ids, trace, state.layer, map.as_ref())
                 .map_err(|e| e.to_string());
             rows.push(SpreadRow {

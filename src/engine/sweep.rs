@@ -75,9 +75,7 @@ where
                         .await
                         .is_ok(),
                     (Engine::Gpu(gpu), Some(spec)) => {
-                        let Some(map) = super::gpu::GpuMap::from_spec(spec, SWEEP_D) else {
-                            break;
-                        };
+                        let map = super::gpu::GpuMap::from_spec(spec, SWEEP_D);
                         gpu.linear_attention_recurrent(
                             q32.view(),
                             k32.view(),
@@ -100,7 +98,7 @@ where
                         true
                     }
                     (Engine::Cpu(_), Some(spec)) => {
-                        let map = spec.build(SWEEP_D, None);
+                        let map = spec.build(SWEEP_D);
                         let ctx = |role| MapContext {
                             role,
                             scale,
@@ -122,7 +120,7 @@ where
                 }
                 samples.push(now() - start);
                 if let Some(spec) = spec {
-                    name = spec.build(SWEEP_D, None).name();
+                    name = spec.build(SWEEP_D).name();
                 }
             }
             if samples.len() == 3 {
@@ -156,18 +154,21 @@ pub fn crossover(points: &[SweepPoint], work: &str) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::engine::CpuReason;
-    use crate::kernels::RandomParams;
+    use crate::kernels::{MapKey, RandomParams};
 
     #[test]
     fn the_cpu_sweep_times_every_work_at_every_length_and_finds_crossovers() {
         let clock = std::time::Instant::now();
         let maps = [
-            MapSpec::EluPlusOne,
-            MapSpec::Performer(RandomParams {
-                m: 8,
-                seed: 0,
-                orthogonal: true,
-            }),
+            MapSpec::of(MapKey::Elu),
+            MapSpec::new(
+                MapKey::Performer,
+                RandomParams {
+                    m: 8,
+                    seed: 0,
+                    orthogonal: true,
+                },
+            ),
         ];
         let points = pollster::block_on(sweep(
             &Engine::Cpu(CpuReason::Chosen),
@@ -188,7 +189,7 @@ mod tests {
     fn a_sweep_told_to_stop_keeps_the_lengths_it_finished() {
         let points = pollster::block_on(sweep(
             &Engine::Cpu(CpuReason::Chosen),
-            &[MapSpec::EluPlusOne],
+            &[MapSpec::of(MapKey::Elu)],
             &[16, 32, 64],
             || 0.0,
             || std::future::ready(()),

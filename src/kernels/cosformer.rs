@@ -9,12 +9,12 @@ use super::{FeatureMap, Features, MapContext};
 
 pub struct CosFormer;
 
+/// φ in MathML, as the kernel view shows it.
+pub const FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mo>=</mo><mo>[</mo><mi>relu</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mi>cos</mi><mfrac><mrow><mi>π</mi><mi>i</mi></mrow><mrow><mn>2</mn><mi>M</mi></mrow></mfrac><mo>,</mo><mi>relu</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mi>sin</mi><mfrac><mrow><mi>π</mi><mi>i</mi></mrow><mrow><mn>2</mn><mi>M</mi></mrow></mfrac><mo>]</mo></math>";
+
 impl FeatureMap for CosFormer {
     fn name(&self) -> String {
         "cosFormer".into()
-    }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mo>=</mo><mo>[</mo><mi>relu</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mi>cos</mi><mfrac><mrow><mi>π</mi><mi>i</mi></mrow><mrow><mn>2</mn><mi>M</mi></mrow></mfrac><mo>,</mo><mi>relu</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mi>sin</mi><mfrac><mrow><mi>π</mi><mi>i</mi></mrow><mrow><mn>2</mn><mi>M</mi></mrow></mfrac><mo>]</mo></math>"
     }
     fn feature_dim(&self, d: usize) -> usize {
         2 * d

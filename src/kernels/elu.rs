@@ -6,12 +6,12 @@ use super::{FeatureMap, Features, MapContext, elementwise};
 
 pub struct EluPlusOne;
 
+/// φ in MathML, as the kernel view shows it.
+pub const FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mi>elu</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>+</mo><mn>1</mn></math>";
+
 impl FeatureMap for EluPlusOne {
     fn name(&self) -> String {
         "elu+1".into()
-    }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mi>elu</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>+</mo><mn>1</mn></math>"
     }
     fn feature_dim(&self, d: usize) -> usize {
         d

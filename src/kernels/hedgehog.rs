@@ -35,6 +35,9 @@ impl Hedgehog {
     }
 }
 
+/// φ in MathML, as the kernel view shows it.
+pub const FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>[</mo><msup><mi>e</mi><mrow><mi>W</mi><mi>x</mi><mo>+</mo><mi>b</mi></mrow></msup><mo>,</mo><msup><mi>e</mi><mrow><mo>−</mo><mo>(</mo><mi>W</mi><mi>x</mi><mo>+</mo><mi>b</mi><mo>)</mo></mrow></msup><mo>]</mo></math>";
+
 impl FeatureMap for Hedgehog {
     fn name(&self) -> String {
         let features = 2 * self.weights.w.nrows();
@@ -44,11 +47,13 @@ impl FeatureMap for Hedgehog {
             (true, m) => format!("Hedgehog-{m}"),
         }
     }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>[</mo><msup><mi>e</mi><mrow><mi>W</mi><mi>x</mi><mo>+</mo><mi>b</mi></mrow></msup><mo>,</mo><msup><mi>e</mi><mrow><mo>−</mo><mo>(</mo><mi>W</mi><mi>x</mi><mo>+</mo><mi>b</mi><mo>)</mo></mrow></msup><mo>]</mo></math>"
-    }
     fn feature_dim(&self, _d: usize) -> usize {
         2 * self.weights.w.nrows()
+    }
+    fn parameters(&self) -> Vec<f32> {
+        // W row by row, then b.
+        let (w, b) = (&self.weights.w, &self.weights.b);
+        w.iter().chain(b.iter()).map(|&x| x as f32).collect()
     }
     fn nonnegative_kernel(&self) -> bool {
         true

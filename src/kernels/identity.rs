@@ -7,12 +7,13 @@ use super::{FeatureMap, Features, MapContext};
 
 pub struct Identity;
 
+/// φ in MathML, as the kernel view shows it.
+pub const FORMULA: &str =
+    "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mi>x</mi></math>";
+
 impl FeatureMap for Identity {
     fn name(&self) -> String {
         "identity".into()
-    }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mi>x</mi></math>"
     }
     fn feature_dim(&self, d: usize) -> usize {
         d

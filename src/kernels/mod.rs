@@ -17,6 +17,7 @@ mod trig;
 
 pub mod catalog;
 
+pub use catalog::{CATALOG, GpuFeatures, Grid, MapInfo, MapKey};
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -122,17 +123,29 @@ pub struct RandomParams {
     pub orthogonal: bool,
 }
 
+impl RandomParams {
+    /// The app's defaults: m = 64, seed 0, orthogonal blocks.
+    pub const DEFAULT: RandomParams = RandomParams {
+        m: 64,
+        seed: 0,
+        orthogonal: true,
+    };
+}
+
 /// A kernel feature map.
 pub trait FeatureMap {
     /// Short name for legends, e.g. "elu+1".
     fn name(&self) -> String;
-    /// The formula for the UI (MathML).
-    fn formula(&self) -> &'static str;
     /// Output dimension m for input dimension d.
     fn feature_dim(&self, d: usize) -> usize;
     /// Random-feature parameters, if the map is random.
     fn random_params(&self) -> Option<RandomParams> {
         None
+    }
+    /// The map's own numbers, flat, as its GPU kernel reads them (`parameters` at binding 2):
+    /// a random projection, or trained weights. Empty for maps that have none.
+    fn parameters(&self) -> Vec<f32> {
+        Vec::new()
     }
     /// True when `φ(q)·φ(k) ≥ 0` for every q and k, so attention weights are never negative.
     fn nonnegative_kernel(&self) -> bool;
@@ -140,71 +153,55 @@ pub trait FeatureMap {
     fn apply(&self, x: ArrayView2<'_, f64>, ctx: &MapContext) -> Features;
 }
 
-/// The maps by name, as the URL and the UI refer to them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum MapSpec {
-    Identity,
-    EluPlusOne,
-    Relu,
-    ReluSquared,
-    Performer(RandomParams),
-    Trig(RandomParams),
-    CosFormer,
-    Taylor,
-    /// The untrained start (W = I, b = 0).
-    Hedgehog,
-    /// Trained weights of one head (see [`HedgehogSet`]); they come from the shipped file,
-    /// never from a link, so they are not serialised.
-    #[serde(skip)]
-    HedgehogTrained(std::sync::Arc<HedgehogWeights>),
+/// One feature map as a request names it: which map ([`MapKey`], whose [`catalog::CATALOG`]
+/// row says how to build it), its random-feature settings where it has them, and trained
+/// weights where it needs them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapSpec {
+    pub key: MapKey,
+    /// m, the seed and orthogonality; `None` for maps that are not random.
+    pub random: Option<RandomParams>,
+    /// One head's trained weights; they come from the shipped file, never from a link.
+    pub weights: Option<std::sync::Arc<HedgehogWeights>>,
 }
 
 impl MapSpec {
-    /// The key this map is chosen by.
-    pub fn key(&self) -> catalog::MapKey {
-        use catalog::MapKey;
-        match self {
-            MapSpec::Identity => MapKey::Identity,
-            MapSpec::EluPlusOne => MapKey::Elu,
-            MapSpec::Relu => MapKey::Relu,
-            MapSpec::ReluSquared => MapKey::ReluSquared,
-            MapSpec::Performer(_) => MapKey::Performer,
-            MapSpec::Trig(_) => MapKey::Trig,
-            MapSpec::CosFormer => MapKey::CosFormer,
-            MapSpec::Taylor => MapKey::Taylor,
-            MapSpec::Hedgehog => MapKey::HedgehogUntrained,
-            MapSpec::HedgehogTrained(w) if w.w.nrows() > 32 => MapKey::Hedgehog128,
-            MapSpec::HedgehogTrained(_) => MapKey::Hedgehog,
+    /// A map with no settings (a random map gets [`RandomParams::DEFAULT`]).
+    pub fn of(key: MapKey) -> Self {
+        Self::new(key, RandomParams::DEFAULT)
+    }
+
+    /// A map with these random-feature settings, which only random maps keep.
+    pub fn new(key: MapKey, params: RandomParams) -> Self {
+        Self {
+            key,
+            random: key.is_random().then_some(params),
+            weights: None,
+        }
+    }
+
+    /// A trained map with one head's weights.
+    pub fn trained(key: MapKey, weights: std::sync::Arc<HedgehogWeights>) -> Self {
+        Self {
+            key,
+            random: None,
+            weights: Some(weights),
         }
     }
 
     /// The map's name in links and test ids (its [`catalog::CATALOG`] slug).
     pub fn slug(&self) -> &'static str {
-        self.key().as_str()
+        self.key.as_str()
     }
 
-    /// Build the map for head dimension `d`; Hedgehog uses `hedgehog` weights when given,
-    /// the untrained identity start otherwise.
-    pub fn build(&self, d: usize, hedgehog: Option<&HedgehogWeights>) -> Box<dyn FeatureMap> {
-        match self {
-            MapSpec::Identity => Box::new(Identity),
-            MapSpec::EluPlusOne => Box::new(EluPlusOne),
-            MapSpec::Relu => Box::new(Relu),
-            MapSpec::ReluSquared => Box::new(ReluSquared),
-            MapSpec::Performer(p) => Box::new(Performer::new(d, *p)),
-            MapSpec::Trig(p) => Box::new(TrigRandomFeatures::new(d, *p)),
-            MapSpec::CosFormer => Box::new(CosFormer),
-            MapSpec::Taylor => Box::new(Taylor),
-            // Weights for another head size are ignored rather than trusted.
-            MapSpec::HedgehogTrained(w) if w.w.ncols() == d && w.b.len() == w.w.nrows() => {
-                Box::new(Hedgehog::new(w.as_ref().clone()))
-            }
-            MapSpec::Hedgehog | MapSpec::HedgehogTrained(_) => Box::new(match hedgehog {
-                Some(w) if w.w.ncols() == d && w.b.len() == w.w.nrows() => Hedgehog::new(w.clone()),
-                _ => Hedgehog::untrained(d),
-            }),
-        }
+    /// The random-feature settings this map runs with.
+    pub fn random_params(&self) -> RandomParams {
+        self.random.unwrap_or(RandomParams::DEFAULT)
+    }
+
+    /// The map for head dimension `d`, by its table row.
+    pub fn build(&self, d: usize) -> Box<dyn FeatureMap> {
+        (self.key.info().cpu)(self, d)
     }
 }
 

@@ -78,6 +78,9 @@ fn orthonormalise_rows(block: &mut Array2<f64>) {
     }
 }
 
+/// φ in MathML, as the kernel view shows it.
+pub const FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><msqrt><mi>m</mi></msqrt></mfrac><mi>exp</mi><mo>(</mo><mi>W</mi><mi>x</mi><mo>−</mo><mfrac><msup><mrow><mo>‖</mo><mi>x</mi><mo>‖</mo></mrow><mn>2</mn></msup><mn>2</mn></mfrac><mo>)</mo></math>";
+
 impl FeatureMap for Performer {
     fn name(&self) -> String {
         let kind = if self.params.orthogonal {
@@ -87,14 +90,14 @@ impl FeatureMap for Performer {
         };
         format!("Performer FAVOR+ (m={}, {kind})", self.params.m)
     }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><msqrt><mi>m</mi></msqrt></mfrac><mi>exp</mi><mo>(</mo><mi>W</mi><mi>x</mi><mo>−</mo><mfrac><msup><mrow><mo>‖</mo><mi>x</mi><mo>‖</mo></mrow><mn>2</mn></msup><mn>2</mn></mfrac><mo>)</mo></math>"
-    }
     fn feature_dim(&self, _d: usize) -> usize {
         self.params.m
     }
     fn random_params(&self) -> Option<RandomParams> {
         Some(self.params)
+    }
+    fn parameters(&self) -> Vec<f32> {
+        self.projection.iter().map(|&w| w as f32).collect()
     }
     fn nonnegative_kernel(&self) -> bool {
         true

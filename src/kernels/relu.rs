@@ -8,12 +8,15 @@ use super::{FeatureMap, Features, MapContext, elementwise};
 pub struct Relu;
 pub struct ReluSquared;
 
+/// φ in MathML, as the kernel view shows it.
+pub const RELU_FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>max</mo><mo>(</mo><mi>x</mi><mo>,</mo><mn>0</mn><mo>)</mo></math>";
+
+/// φ in MathML, as the kernel view shows it.
+pub const RELU_SQUARED_FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>max</mo><msup><mrow><mo>(</mo><mi>x</mi><mo>,</mo><mn>0</mn><mo>)</mo></mrow><mn>2</mn></msup></math>";
+
 impl FeatureMap for Relu {
     fn name(&self) -> String {
         "relu".into()
-    }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>max</mo><mo>(</mo><mi>x</mi><mo>,</mo><mn>0</mn><mo>)</mo></math>"
     }
     fn feature_dim(&self, d: usize) -> usize {
         d
@@ -29,9 +32,6 @@ impl FeatureMap for Relu {
 impl FeatureMap for ReluSquared {
     fn name(&self) -> String {
         "relu²".into()
-    }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>max</mo><msup><mrow><mo>(</mo><mi>x</mi><mo>,</mo><mn>0</mn><mo>)</mo></mrow><mn>2</mn></msup></math>"
     }
     fn feature_dim(&self, d: usize) -> usize {
         d

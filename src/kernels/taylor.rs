@@ -8,12 +8,12 @@ use super::{FeatureMap, Features, MapContext};
 
 pub struct Taylor;
 
+/// φ in MathML, as the kernel view shows it.
+pub const FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>[</mo><mn>1</mn><mo>,</mo><mfrac><mi>x</mi><mroot><mi>d</mi><mn>4</mn></mroot></mfrac><mo>,</mo><mfrac><mrow><mi>x</mi><mo>⊗</mo><mi>x</mi></mrow><mrow><msqrt><mn>2</mn></msqrt><msqrt><mi>d</mi></msqrt></mrow></mfrac><mo>]</mo></math>";
+
 impl FeatureMap for Taylor {
     fn name(&self) -> String {
         "Taylor (2nd order)".into()
-    }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mo>[</mo><mn>1</mn><mo>,</mo><mfrac><mi>x</mi><mroot><mi>d</mi><mn>4</mn></mroot></mfrac><mo>,</mo><mfrac><mrow><mi>x</mi><mo>⊗</mo><mi>x</mi></mrow><mrow><msqrt><mn>2</mn></msqrt><msqrt><mi>d</mi></msqrt></mrow></mfrac><mo>]</mo></math>"
     }
     fn feature_dim(&self, d: usize) -> usize {
         1 + d + d * d

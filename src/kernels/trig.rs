@@ -20,6 +20,9 @@ impl TrigRandomFeatures {
     }
 }
 
+/// φ in MathML, as the kernel view shows it.
+pub const FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mfrac><msup><mi>e</mi><mrow><msup><mrow><mo>‖</mo><mi>x</mi><mo>‖</mo></mrow><mn>2</mn></msup><mo>/</mo><mn>2</mn></mrow></msup><msqrt><mi>m</mi></msqrt></mfrac><mo>[</mo><mi>sin</mi><mo>(</mo><mi>W</mi><mi>x</mi><mo>)</mo><mo>,</mo><mi>cos</mi><mo>(</mo><mi>W</mi><mi>x</mi><mo>)</mo><mo>]</mo></math>";
+
 impl FeatureMap for TrigRandomFeatures {
     fn name(&self) -> String {
         let kind = if self.params.orthogonal {
@@ -29,14 +32,14 @@ impl FeatureMap for TrigRandomFeatures {
         };
         format!("trig RFF (m={}, {kind})", self.params.m)
     }
-    fn formula(&self) -> &'static str {
-        "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo>)</mo><mo>=</mo><mfrac><msup><mi>e</mi><mrow><msup><mrow><mo>‖</mo><mi>x</mi><mo>‖</mo></mrow><mn>2</mn></msup><mo>/</mo><mn>2</mn></mrow></msup><msqrt><mi>m</mi></msqrt></mfrac><mo>[</mo><mi>sin</mi><mo>(</mo><mi>W</mi><mi>x</mi><mo>)</mo><mo>,</mo><mi>cos</mi><mo>(</mo><mi>W</mi><mi>x</mi><mo>)</mo><mo>]</mo></math>"
-    }
     fn feature_dim(&self, _d: usize) -> usize {
         2 * self.params.m
     }
     fn random_params(&self) -> Option<RandomParams> {
         Some(self.params)
+    }
+    fn parameters(&self) -> Vec<f32> {
+        self.projection.iter().map(|&w| w as f32).collect()
     }
     fn nonnegative_kernel(&self) -> bool {
         false

@@ -7,9 +7,7 @@
 use nalgebra::DMatrix;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
-use crate::kernels::{
-    FeatureMap, Features, MapContext, Performer, RandomParams, Role, TrigRandomFeatures,
-};
+use crate::kernels::{Features, MapContext, MapKey, MapSpec, RandomParams, Role};
 
 /// Per-row comparison of softmax weights A with linear weights Â.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -324,13 +322,6 @@ pub fn collisions(q: ArrayView2<'_, f64>, weights: &Array2<f64>) -> Vec<(usize, 
     found
 }
 
-/// Which random-feature estimator to sweep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RandomFamily {
-    Performer,
-    Trig,
-}
-
 /// Kernel error `‖K̂ − K‖_F / ‖K‖_F` at one m, over seeds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorAtM {
@@ -345,7 +336,7 @@ pub fn kernel_error_vs_m(
     q: ArrayView2<'_, f64>,
     k: ArrayView2<'_, f64>,
     scale: f64,
-    family: RandomFamily,
+    map: MapKey,
     orthogonal: bool,
     ms: &[usize],
     seeds: &[u64],
@@ -362,10 +353,7 @@ pub fn kernel_error_vs_m(
                         seed,
                         orthogonal,
                     };
-                    let map: Box<dyn FeatureMap> = match family {
-                        RandomFamily::Performer => Box::new(Performer::new(d, params)),
-                        RandomFamily::Trig => Box::new(TrigRandomFeatures::new(d, params)),
-                    };
+                    let map = MapSpec::new(map, params).build(d);
                     let ctx = |role| MapContext {
                         role,
                         scale,

@@ -153,7 +153,7 @@ impl AppState {
             .filter_map(|&key| match key.trained_variant() {
                 Some(variant) => trained?
                     .head(variant, layer, head, self.causal)
-                    .map(MapSpec::HedgehogTrained),
+                    .map(|weights| MapSpec::trained(key, weights)),
                 None => Some(self.spec(key)),
             })
             .collect()
@@ -182,7 +182,7 @@ impl AppState {
             seed: self.seed,
             orthogonal: self.orthogonal,
         };
-        (key.info().spec)(params)
+        MapSpec::new(key, params)
     }
 }
 
@@ -382,7 +382,10 @@ mod tests {
         assert!(notices.is_empty());
         assert_eq!(
             state.specs(None),
-            vec![MapSpec::EluPlusOne, MapSpec::Hedgehog]
+            vec![
+                MapSpec::of(MapKey::Elu),
+                MapSpec::of(MapKey::HedgehogUntrained)
+            ]
         );
         assert_eq!(
             state.refused_maps(None),

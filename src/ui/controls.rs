@@ -13,8 +13,7 @@ pub fn Controls(state: RwSignal<AppState>) -> impl IntoView {
     let head_options = (0..HEADS)
         .map(|h| view! { <option value=h.to_string()>{format!("head {h}")}</option> })
         .collect_view();
-    let maps = MapKey::ALL
-        .into_iter()
+    let maps = MapKey::all()
         .map(|key| {
             let checked = move || state.with(|s| s.maps.contains(&key));
             let toggle = move |ev: leptos::ev::Event| {
@@ -23,9 +22,8 @@ pub fn Controls(state: RwSignal<AppState>) -> impl IntoView {
                     s.maps.retain(|k| *k != key);
                     if on {
                         s.maps.push(key);
-                        // Keep the order of the list, so a link does not depend on click order.
-                        s.maps
-                            .sort_by_key(|k| MapKey::ALL.iter().position(|x| x == k));
+                        // Keep the order of the list (the keys' order), so a link does not depend on click order.
+                        s.maps.sort();
                     }
                 });
             };

@@ -1,6 +1,7 @@
 //! Random attention inputs shared by the native (lavapipe) and browser (SwiftShader) GPU
 //! tests; the seed names the case, so a failure can be reproduced exactly.
 
+use kernelscope::kernels::MapKey;
 use kernelscope::kernels::rng::SplitMix64;
 use ndarray::Array2;
 
@@ -72,7 +73,7 @@ pub fn cpu_linear(
     use kernelscope::kernels::{MapContext, Role};
     let f64s = |m: &Array2<f32>| m.mapv(f64::from);
     let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
-    let map = spec.build(q.ncols(), None);
+    let map = spec.build(q.ncols());
     let ctx = |role| MapContext {
         role,
         scale: f64::from(x.scale),
@@ -146,30 +147,39 @@ pub fn check_comparison(
 
 /// The feature maps the GPU implements, with small m so that tests stay quick.
 pub fn gpu_maps() -> Vec<kernelscope::kernels::MapSpec> {
-    use kernelscope::kernels::{MapSpec, RandomParams};
+    use kernelscope::kernels::{MapKey, MapSpec, RandomParams};
     vec![
-        MapSpec::Identity,
-        MapSpec::EluPlusOne,
-        MapSpec::Relu,
-        MapSpec::ReluSquared,
-        MapSpec::Performer(RandomParams {
-            m: 16,
-            seed: 3,
-            orthogonal: true,
-        }),
-        MapSpec::Performer(RandomParams {
-            m: 8,
-            seed: 4,
-            orthogonal: false,
-        }),
-        MapSpec::Trig(RandomParams {
-            m: 8,
-            seed: 5,
-            orthogonal: false,
-        }),
-        MapSpec::CosFormer,
-        MapSpec::Taylor,
-        MapSpec::Hedgehog,
+        MapSpec::of(MapKey::Identity),
+        MapSpec::of(MapKey::Elu),
+        MapSpec::of(MapKey::Relu),
+        MapSpec::of(MapKey::ReluSquared),
+        MapSpec::new(
+            MapKey::Performer,
+            RandomParams {
+                m: 16,
+                seed: 3,
+                orthogonal: true,
+            },
+        ),
+        MapSpec::new(
+            MapKey::Performer,
+            RandomParams {
+                m: 8,
+                seed: 4,
+                orthogonal: false,
+            },
+        ),
+        MapSpec::new(
+            MapKey::Trig,
+            RandomParams {
+                m: 8,
+                seed: 5,
+                orthogonal: false,
+            },
+        ),
+        MapSpec::of(MapKey::CosFormer),
+        MapSpec::of(MapKey::Taylor),
+        MapSpec::of(MapKey::HedgehogUntrained),
     ]
 }
 
@@ -183,7 +193,7 @@ pub fn check_kernel_pairs(
     use kernelscope::kernels::{MapContext, Role};
     let f64s = |m: &Array2<f32>| m.mapv(f64::from);
     let (q, k) = (f64s(&x.q), f64s(&x.k));
-    let map = spec.build(q.ncols(), None);
+    let map = spec.build(q.ncols());
     let seq_len = q.nrows().max(k.nrows());
     let ctx = |role| MapContext {
         role,
@@ -229,10 +239,10 @@ pub fn check_kernel_pairs(
 
 /// The positive feature maps, whose rows never cancel: the whole report is held to 1e-4.
 pub fn positive_maps() -> Vec<kernelscope::kernels::MapSpec> {
-    use kernelscope::kernels::MapSpec;
+    use kernelscope::kernels::MapKey;
     gpu_maps()
         .into_iter()
-        .filter(|m| !matches!(m, MapSpec::Identity | MapSpec::Trig(_)))
+        .filter(|m| !matches!(m.key, MapKey::Identity | MapKey::Trig))
         .collect()
 }
 
@@ -513,7 +523,7 @@ pub fn golden_head(head: &serde_json::Value) -> [Array2<f64>; 3] {
 pub async fn check_trained_hedgehog(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
     use kernelscope::engine::report::{Request, analyze};
-    use kernelscope::kernels::MapSpec;
+    use kernelscope::kernels::{MapKey, MapSpec};
     let (set, golden) = trained_hedgehog();
     for head in golden["heads"].as_array().expect("heads") {
         let (layer, h) = (
@@ -522,16 +532,17 @@ pub async fn check_trained_hedgehog(engine: &kernelscope::engine::GpuEngine) {
         );
         let [q, k, v] = golden_head(head);
         for (mask, causal) in [(Mask::Bidirectional, false), (Mask::Causal, true)] {
-            let trained = |variant| {
-                MapSpec::HedgehogTrained(set.head(variant, layer, h, causal).expect("weights"))
+            let trained = |key: MapKey| {
+                let variant = key.trained_variant().expect("a trained map");
+                MapSpec::trained(key, set.head(variant, layer, h, causal).expect("weights"))
             };
             let request = Request {
                 mask,
                 temperature: 1.0,
                 maps: vec![
-                    trained("hedgehog"),
-                    trained("hedgehog128"),
-                    MapSpec::Hedgehog,
+                    trained(MapKey::Hedgehog),
+                    trained(MapKey::Hedgehog128),
+                    MapSpec::of(MapKey::HedgehogUntrained),
                 ],
                 spectra: true,
                 kernel_pairs: true,
@@ -676,7 +687,7 @@ pub async fn check_linear(
     use kernelscope::engine::gpu::GpuMap;
     let x = inputs(seed, n, d, d_v, spread);
     for spec in gpu_maps() {
-        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        let map = GpuMap::from_spec(&spec, x.q.ncols());
         for mask in [Mask::Bidirectional, Mask::Causal] {
             let on_gpu = engine
                 .linear_attention(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
@@ -712,13 +723,13 @@ pub async fn check_relu_rows_without_any_key(engine: &kernelscope::engine::GpuEn
     let mut x = inputs(13, 12, 6, 4, 1.0);
     x.q.row_mut(3).mapv_inplace(|v| -v.abs() - 0.1);
     x.q.row_mut(7).mapv_inplace(|v| -v.abs() - 0.1);
-    let map = GpuMap::from_spec(&MapSpec::Relu, 6).expect("relu");
+    let map = GpuMap::from_spec(&MapSpec::of(MapKey::Relu), 6);
     for mask in [Mask::Bidirectional, Mask::Causal] {
         let on_gpu = engine
             .linear_attention(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
             .await
             .expect("gpu");
-        let on_cpu = cpu_linear(&x, &MapSpec::Relu, mask);
+        let on_cpu = cpu_linear(&x, &MapSpec::of(MapKey::Relu), mask);
         assert!(
             on_gpu.degenerate_rows.contains(&3) && on_gpu.degenerate_rows.contains(&7),
             "{:?}",
@@ -738,7 +749,11 @@ pub async fn check_relu_rows_without_any_key(engine: &kernelscope::engine::GpuEn
 pub async fn check_metrics(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::kernels::MapSpec;
     let x = inputs(21, 40, 8, 4, 1.0);
-    for spec in [MapSpec::EluPlusOne, MapSpec::Relu, MapSpec::Identity] {
+    for spec in [
+        MapSpec::of(MapKey::Elu),
+        MapSpec::of(MapKey::Relu),
+        MapSpec::of(MapKey::Identity),
+    ] {
         let (a, a_hat) = weight_pair(&x, &spec);
         let f32s = |m: &Array2<f64>| m.mapv(|v| v as f32);
         let on_gpu = engine
@@ -756,7 +771,7 @@ pub async fn check_recurrent(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::engine::gpu::GpuMap;
     let x = inputs(31, 150, 16, 8, 1.0);
     for spec in gpu_maps() {
-        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        let map = GpuMap::from_spec(&spec, x.q.ncols());
         for mask in [Mask::Bidirectional, Mask::Causal] {
             let on_gpu = engine
                 .linear_attention_recurrent(x.q.view(), x.k.view(), x.v.view(), &map, x.scale, mask)
@@ -783,7 +798,7 @@ pub async fn check_every_kernel_pair(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::engine::gpu::GpuMap;
     let x = inputs(41, 24, 16, 2, 1.0);
     for spec in gpu_maps() {
-        let map = GpuMap::from_spec(&spec, x.q.ncols()).expect("a GPU map");
+        let map = GpuMap::from_spec(&spec, x.q.ncols());
         let on_gpu = engine
             .kernel_pairs(x.q.view(), x.k.view(), &map, x.scale)
             .await
@@ -820,7 +835,7 @@ pub async fn check_buffer_reuse(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::kernels::MapSpec;
     let big = inputs(61, 90, 16, 8, 1.0);
     let small = inputs(62, 7, 16, 8, 1.0);
-    let map = GpuMap::from_spec(&MapSpec::EluPlusOne, 16).expect("elu");
+    let map = GpuMap::from_spec(&MapSpec::of(MapKey::Elu), 16);
     for x in [&big, &small, &big, &small] {
         let on_gpu = engine
             .softmax_attention(x.q.view(), x.k.view(), x.v.view(), x.scale, Mask::Causal)
@@ -843,7 +858,7 @@ pub async fn check_buffer_reuse(engine: &kernelscope::engine::GpuEngine) {
             )
             .await
             .expect("linear");
-        let cpu = cpu_linear(x, &MapSpec::EluPlusOne, Mask::Causal);
+        let cpu = cpu_linear(x, &MapSpec::of(MapKey::Elu), Mask::Causal);
         assert_agrees("reused linear weights", &linear.weights, &cpu.weights);
     }
 }

@@ -1,76 +1,38 @@
 //! Linear attention on the GPU: every feature map, the quadratic form, and the O(N) form
 //! (bidirectional, and causal in chunks).
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 
 use super::*;
 use crate::attention::Mask;
-use crate::kernels::{MapSpec, random_projection};
+use crate::kernels::{GpuFeatures, Grid, MapSpec};
 
-/// Feature maps the GPU computes so far; the others run on the CPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PointwiseMap {
-    Identity = 0,
-    EluPlusOne = 1,
-    Relu = 2,
-    ReluSquared = 3,
-}
-
-impl PointwiseMap {
-    pub fn from_spec(spec: &MapSpec) -> Option<Self> {
-        match spec {
-            MapSpec::Identity => Some(Self::Identity),
-            MapSpec::EluPlusOne => Some(Self::EluPlusOne),
-            MapSpec::Relu => Some(Self::Relu),
-            MapSpec::ReluSquared => Some(Self::ReluSquared),
-            _ => None,
-        }
-    }
-}
-
-/// A feature map the GPU can compute. Random maps carry their projection W (m×d), drawn on
-/// the host from the same portable RNG as the CPU's.
+/// A feature map ready for the GPU: its kernel (the [`crate::kernels::CATALOG`] row's), its
+/// parameters (a random projection drawn on the host from the same portable RNG as the CPU's,
+/// or trained weights), and the head dimension and feature dimension it was built for.
 #[derive(Debug, Clone, PartialEq)]
-pub enum GpuMap {
-    Pointwise(PointwiseMap),
-    Performer(Array2<f32>),
-    Trig(Array2<f32>),
-    CosFormer,
-    Taylor,
-    /// W (out×d) and b (out).
-    Hedgehog(Array2<f32>, Array1<f32>),
+pub struct GpuMap {
+    kernel: &'static GpuFeatures,
+    parameters: Vec<f32>,
+    d: usize,
+    feature_dim: usize,
 }
 
 impl GpuMap {
-    /// The GPU version of `spec` for head dimension `d`, if the GPU has one yet.
-    pub fn from_spec(spec: &MapSpec, d: usize) -> Option<Self> {
-        let projection = |p| random_projection(d, p).mapv(|w| w as f32);
-        match spec {
-            MapSpec::Performer(p) => Some(Self::Performer(projection(*p))),
-            MapSpec::Trig(p) => Some(Self::Trig(projection(*p))),
-            MapSpec::CosFormer => Some(Self::CosFormer),
-            MapSpec::Taylor => Some(Self::Taylor),
-            // The untrained start, as MapSpec::build gives without weights.
-            MapSpec::Hedgehog => Some(Self::Hedgehog(Array2::eye(d), Array1::zeros(d))),
-            MapSpec::HedgehogTrained(h) if h.w.ncols() == d => Some(Self::Hedgehog(
-                h.w.mapv(|x| x as f32),
-                h.b.mapv(|x| x as f32),
-            )),
-            // Weights for another head size: the untrained start, as MapSpec::build does.
-            MapSpec::HedgehogTrained(_) => Some(Self::Hedgehog(Array2::eye(d), Array1::zeros(d))),
-            other => PointwiseMap::from_spec(other).map(Self::Pointwise),
+    /// The GPU version of `spec` for head dimension `d`.
+    pub fn from_spec(spec: &MapSpec, d: usize) -> Self {
+        let map = spec.build(d);
+        Self {
+            kernel: &spec.key.info().gpu,
+            parameters: map.parameters(),
+            d,
+            feature_dim: map.feature_dim(d),
         }
     }
 
     pub(super) fn feature_dim(&self, d: usize) -> usize {
-        match self {
-            Self::Pointwise(_) => d,
-            Self::Performer(w) => w.nrows(),
-            Self::Trig(w) => 2 * w.nrows(),
-            Self::CosFormer => 2 * d,
-            Self::Taylor => 1 + d + d * d,
-            Self::Hedgehog(w, _) => 2 * w.nrows(),
-        }
+        debug_assert_eq!(d, self.d);
+        self.feature_dim
     }
 }
 
@@ -154,14 +116,8 @@ impl GpuEngine {
         map: &GpuMap,
     ) -> Result<(), GpuError> {
         let ((n_q, d), (n_k, d_k), (n_v, d_v)) = (q.dim(), k.dim(), v.dim());
-        let m = map.feature_dim(d);
-        let projection_fits = match map {
-            GpuMap::Pointwise(_) => true,
-            GpuMap::Performer(w) | GpuMap::Trig(w) => w.ncols() == d && w.nrows() > 0,
-            GpuMap::Hedgehog(w, b) => w.ncols() == d && w.nrows() > 0 && b.len() == w.nrows(),
-            GpuMap::CosFormer | GpuMap::Taylor => true,
-        };
-        if d != d_k || n_k != n_v || !projection_fits {
+        let m = map.feature_dim;
+        if d != d_k || n_k != n_v || map.d != d || m == 0 {
             return Err(GpuError::Shape(format!(
                 "Q is {n_q}×{d}, K is {n_k}×{d_k}, V is {n_v}×{d_v}, features {m}"
             )));
@@ -455,8 +411,8 @@ impl GpuEngine {
             .0
     }
 
-    /// φ(x) and, for maps that keep one, the per-row log-scale buffer. With `common`, the rows
-    /// are first brought to one shared scale (what keys need before they are summed).
+    /// φ(x) and, for maps that keep one, the per-row log-scale buffer. With `keys`, the rows
+    /// are then brought to one shared scale (what keys need before they are summed).
     pub(super) fn features_with_scale(
         &self,
         encoder: &mut wgpu::CommandEncoder,
@@ -467,129 +423,58 @@ impl GpuEngine {
         keys: bool,
     ) -> (wgpu::Buffer, Option<wgpu::Buffer>) {
         let (n, d) = x.dim();
-        let m = map.feature_dim(d);
-        let common_scale =
-            |encoder: &mut wgpu::CommandEncoder, out: &wgpu::Buffer, log_scale: &wgpu::Buffer| {
-                if keys {
-                    let dims = self.uniform("scale dims", &MatrixDims::new(n, m));
-                    self.dispatch(
-                        encoder,
-                        Kernel::CommonScale,
-                        &[&dims, out, log_scale],
-                        (1, 1),
-                    );
-                }
-            };
-        match map {
-            GpuMap::CosFormer => {
-                let input = self.upload_matrix("inputs", x);
-                let params = self.uniform(
-                    "cosFormer params",
-                    &CosFormerParams {
-                        rows: n as u32,
-                        d: d as u32,
-                        horizon: horizon.max(1) as u32,
-                        pad: 0,
-                    },
-                );
-                let out = self.output_buffer("features", n * m);
-                self.dispatch(
-                    encoder,
-                    Kernel::FeaturesCosFormer,
-                    &[&params, &input, &out],
-                    self.grid(((n * d) as u32).div_ceil(64)),
-                );
-                (out, None)
-            }
-            GpuMap::Taylor => {
-                let input = self.upload_matrix("inputs", x);
-                let params = self.uniform(
-                    "Taylor params",
-                    &TaylorParams {
-                        rows: n as u32,
-                        d: d as u32,
-                        scale: scale.max(0.0),
-                        pad: 0,
-                    },
-                );
-                let out = self.output_buffer("features", n * m);
-                self.dispatch(
-                    encoder,
-                    Kernel::FeaturesTaylor,
-                    &[&params, &input, &out],
-                    self.grid(((n * m) as u32).div_ceil(64)),
-                );
-                (out, None)
-            }
-            GpuMap::Hedgehog(w, b) => {
-                let input = self.upload_matrix("inputs", x);
-                let weight = self.upload_matrix("hedgehog weight", w.view());
-                let bias = self.upload(
-                    "hedgehog bias",
-                    bytemuck::cast_slice(b.as_slice().unwrap_or(&b.to_vec())),
-                    wgpu::BufferUsages::STORAGE,
-                );
-                let params = self.uniform(
-                    "Hedgehog params",
-                    &HedgehogParams {
-                        rows: n as u32,
-                        d: d as u32,
-                        out: w.nrows() as u32,
-                        pad: 0,
-                    },
-                );
-                let out = self.output_buffer("features", n * m);
-                let log_scale = self.output_buffer("log scale", n);
-                self.dispatch(
-                    encoder,
-                    Kernel::FeaturesHedgehog,
-                    &[&params, &input, &weight, &bias, &out, &log_scale],
-                    self.grid(n as u32),
-                );
-                common_scale(encoder, &out, &log_scale);
-                (out, Some(log_scale))
-            }
-            GpuMap::Pointwise(kind) => {
-                let input = self.upload_matrix("inputs", x);
-                let len = (n * d) as u32;
-                let params = PointwiseParams {
-                    len,
-                    kind: *kind as u32,
-                    pad: [0; 2],
-                };
-                let params = self.uniform("feature params", &params);
-                let out = self.output_buffer("features", n * d);
-                self.dispatch(
-                    encoder,
-                    Kernel::FeaturesPointwise,
-                    &[&params, &input, &out],
-                    self.grid(len.div_ceil(64)),
-                );
-                (out, None)
-            }
-            GpuMap::Performer(w) | GpuMap::Trig(w) => {
-                let trig = matches!(map, GpuMap::Trig(_));
-                let root = scale.max(0.0).sqrt();
-                let input = self.upload_matrix("inputs", x.mapv(|v| v * root).view());
-                let projection = self.upload_matrix("projection", w.view());
-                let params = RandomFeaturesParams {
-                    rows: n as u32,
-                    d: d as u32,
-                    m: w.nrows() as u32,
-                    trig: u32::from(trig),
-                };
-                let params = self.uniform("feature params", &params);
-                let out = self.output_buffer("features", n * m);
-                let log_scale = self.output_buffer("log scale", n);
-                self.dispatch(
-                    encoder,
-                    Kernel::FeaturesRandom,
-                    &[&params, &input, &projection, &out, &log_scale],
-                    self.grid(n as u32),
-                );
-                common_scale(encoder, &out, &log_scale);
-                (out, Some(log_scale))
-            }
+        let m = map.feature_dim;
+        let kernel = map.kernel;
+        let params = self.uniform(
+            kernel.label,
+            &FeatureParams {
+                rows: n as u32,
+                d: d as u32,
+                features: m as u32,
+                variant: kernel.variant,
+                scale: scale.max(0.0),
+                horizon: horizon.max(1) as u32,
+                parameters: map.parameters.len() as u32,
+                pad: 0,
+            },
+        );
+        let input = self.upload_matrix("inputs", x);
+        // A binding may not be empty: maps without parameters get one unused zero.
+        let parameters = if map.parameters.is_empty() {
+            &[0.0][..]
+        } else {
+            &map.parameters
+        };
+        let parameters = self.upload(
+            "map parameters",
+            bytemuck::cast_slice(parameters),
+            wgpu::BufferUsages::STORAGE,
+        );
+        let out = self.output_buffer("features", n * m);
+        let log_scale = self.output_buffer("log scale", n);
+        let groups = match kernel.grid {
+            Grid::Rows => n as u32,
+            Grid::Inputs => ((n * d) as u32).div_ceil(64),
+            Grid::Features => ((n * m) as u32).div_ceil(64),
+        };
+        self.dispatch_features(
+            encoder,
+            kernel,
+            &[&params, &input, &parameters, &out, &log_scale],
+            self.grid(groups),
+        );
+        if !kernel.log_scale {
+            return (out, None);
         }
+        if keys {
+            let dims = self.uniform("scale dims", &MatrixDims::new(n, m));
+            self.dispatch(
+                encoder,
+                Kernel::CommonScale,
+                &[&dims, &out, &log_scale],
+                (1, 1),
+            );
+        }
+        (out, Some(log_scale))
     }
 }

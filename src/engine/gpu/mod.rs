@@ -16,7 +16,7 @@ use ndarray::{Array2, ArrayView2};
 use super::AdapterSummary;
 
 pub use compare::GpuComparison;
-pub use linear::{GpuLinearAttention, GpuMap, PointwiseMap};
+pub use linear::{GpuLinearAttention, GpuMap};
 pub use softmax::GpuAttention;
 
 use params::*;
@@ -79,67 +79,76 @@ impl ReadBack {
     }
 }
 
-/// The compute pipelines, compiled once per device from [`KERNELS`], each with the bind-group
-/// layout it was built with, in the order of [`Kernel`].
-struct Kernels(Vec<(wgpu::ComputePipeline, wgpu::BindGroupLayout)>);
+/// A compute pipeline and the bind-group layout it was built with.
+type Pipeline = (wgpu::ComputePipeline, wgpu::BindGroupLayout);
+
+/// The compute pipelines, compiled once per device: those of [`KERNELS`] in the order of
+/// [`Kernel`], and one per feature kernel of [`crate::kernels::CATALOG`] by its label.
+struct Kernels {
+    fixed: Vec<Pipeline>,
+    features: Vec<(&'static str, Pipeline)>,
+}
 
 impl Kernels {
     fn build(device: &wgpu::Device) -> Self {
-        Kernels(
-            KERNELS
-                .iter()
-                .map(|(_, label, sources, access)| {
-                    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                        label: Some(label),
-                        source: wgpu::ShaderSource::Wgsl(sources.concat().into()),
-                    });
-                    let entries: Vec<wgpu::BindGroupLayoutEntry> = access
-                        .iter()
-                        .enumerate()
-                        .map(|(i, access)| wgpu::BindGroupLayoutEntry {
-                            binding: i as u32,
-                            visibility: wgpu::ShaderStages::COMPUTE,
-                            ty: wgpu::BindingType::Buffer {
-                                ty: match access {
-                                    Access::Uniform => wgpu::BufferBindingType::Uniform,
-                                    Access::Read => {
-                                        wgpu::BufferBindingType::Storage { read_only: true }
-                                    }
-                                    Access::ReadWrite => {
-                                        wgpu::BufferBindingType::Storage { read_only: false }
-                                    }
-                                },
-                                has_dynamic_offset: false,
-                                min_binding_size: None,
-                            },
-                            count: None,
-                        })
-                        .collect();
-                    let layout =
-                        device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                            label: Some(label),
-                            entries: &entries,
-                        });
-                    let pipeline_layout =
-                        device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                            label: Some(label),
-                            bind_group_layouts: &[Some(&layout)],
-                            immediate_size: 0,
-                        });
-                    let pipeline =
-                        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                            label: Some(label),
-                            layout: Some(&pipeline_layout),
-                            module: &module,
-                            entry_point: Some("main"),
-                            compilation_options: Default::default(),
-                            cache: None,
-                        });
-                    (pipeline, layout)
-                })
-                .collect(),
-        )
+        let fixed = KERNELS
+            .iter()
+            .map(|(_, label, sources, access)| compile(device, label, &sources.concat(), access))
+            .collect();
+        let mut features: Vec<(&'static str, Pipeline)> = Vec::new();
+        for info in crate::kernels::CATALOG {
+            let kernel = &info.gpu;
+            if !features.iter().any(|(label, _)| *label == kernel.label) {
+                let pipeline = compile(device, kernel.label, kernel.source, &FEATURE_ACCESS);
+                features.push((kernel.label, pipeline));
+            }
+        }
+        Kernels { fixed, features }
     }
+}
+
+/// Compile one kernel with an explicit bind-group layout built from `access`.
+fn compile(device: &wgpu::Device, label: &str, source: &str, access: &[Access]) -> Pipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = access
+        .iter()
+        .enumerate()
+        .map(|(i, access)| wgpu::BindGroupLayoutEntry {
+            binding: i as u32,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: match access {
+                    Access::Uniform => wgpu::BufferBindingType::Uniform,
+                    Access::Read => wgpu::BufferBindingType::Storage { read_only: true },
+                    Access::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+                },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect();
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &entries,
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(label),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: Some(&pipeline_layout),
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    (pipeline, layout)
 }
 
 /// Buffers kept from one run for the next, so typing does not allocate GPU memory on every
@@ -476,14 +485,47 @@ impl GpuEngine {
         encoder: &mut wgpu::CommandEncoder,
         kernel: Kernel,
         buffers: &[&wgpu::Buffer],
-        (x, y): (u32, u32),
+        groups: (u32, u32),
     ) {
-        let (pipeline, layout) = &self.kernels.0[kernel as usize];
         debug_assert_eq!(
             buffers.len(),
             KERNELS[kernel as usize].3.len(),
             "{kernel:?}"
         );
+        self.dispatch_pipeline(
+            encoder,
+            &self.kernels.fixed[kernel as usize],
+            buffers,
+            groups,
+        );
+    }
+
+    /// Record one dispatch of a map's feature kernel, its buffers in [`FEATURE_ACCESS`] order.
+    fn dispatch_features(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernel: &crate::kernels::GpuFeatures,
+        buffers: &[&wgpu::Buffer; 5],
+        groups: (u32, u32),
+    ) {
+        // Every catalog kernel was compiled when the device was made.
+        if let Some((_, pipeline)) = self
+            .kernels
+            .features
+            .iter()
+            .find(|(l, _)| *l == kernel.label)
+        {
+            self.dispatch_pipeline(encoder, pipeline, buffers, groups);
+        }
+    }
+
+    fn dispatch_pipeline(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        (pipeline, layout): &Pipeline,
+        buffers: &[&wgpu::Buffer],
+        (x, y): (u32, u32),
+    ) {
         let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
             .iter()
             .enumerate()

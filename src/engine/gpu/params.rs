@@ -74,58 +74,28 @@ pub(super) struct ErrorMapsDims {
     pub pad: [u32; 3],
 }
 
-/// `shaders/features_pointwise.wgsl`.
+/// Every `shaders/features_*.wgsl`: the one interface all feature kernels share.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-pub(super) struct PointwiseParams {
-    pub len: u32,
-    /// [`super::PointwiseMap`] as its discriminant.
-    pub kind: u32,
-    pub pad: [u32; 2],
-}
-
-/// `shaders/features_random.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-pub(super) struct RandomFeaturesParams {
+pub(super) struct FeatureParams {
     pub rows: u32,
+    /// Entries per input row.
     pub d: u32,
-    pub m: u32,
-    /// 1: trigonometric features; 0: Performer's positive ones.
-    pub trig: u32,
-}
-
-/// `shaders/features_cosformer.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-pub(super) struct CosFormerParams {
-    pub rows: u32,
-    pub d: u32,
-    /// The length M of cosFormer's re-weighting `cos(π i / 2M)`.
-    pub horizon: u32,
-    pub pad: u32,
-}
-
-/// `shaders/features_taylor.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-pub(super) struct TaylorParams {
-    pub rows: u32,
-    pub d: u32,
+    /// Entries per output row.
+    pub features: u32,
+    /// Which of the kernel's maps (its catalog row's `variant`).
+    pub variant: u32,
+    /// The softmax scale s of exp(s·q·k).
     pub scale: f32,
+    /// The sequence length M of position-aware maps (cosFormer's cos(πi/2M)).
+    pub horizon: u32,
+    /// Length of the `parameters` binding.
+    pub parameters: u32,
     pub pad: u32,
 }
 
-/// `shaders/features_hedgehog.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-pub(super) struct HedgehogParams {
-    pub rows: u32,
-    pub d: u32,
-    /// Rows of W: half the feature dimension.
-    pub out: u32,
-    pub pad: u32,
-}
+/// The bindings of every feature kernel: params, x, parameters, features, log_scale.
+pub(super) const FEATURE_ACCESS: [Access; 5] = [U, R, R, W, W];
 
 /// `shaders/linear_normalise.wgsl`.
 #[repr(C)]
@@ -185,11 +155,6 @@ pub(super) enum Kernel {
     SoftmaxStreaming,
     Matmul,
     MatmulTn,
-    FeaturesPointwise,
-    FeaturesRandom,
-    FeaturesCosFormer,
-    FeaturesTaylor,
-    FeaturesHedgehog,
     CommonScale,
     AbsPrefix,
     LinearNormalise,
@@ -202,11 +167,9 @@ pub(super) enum Kernel {
     ErrorMaps,
 }
 
-const ACCURATE_TRIG: &str = include_str!("../../../shaders/accurate_trig.wgsl");
-
-/// One row per kernel: its label, its WGSL (with any shared helpers it needs) and the access
+/// One row per kernel but the feature maps' (those come from [`crate::kernels::CATALOG`]): its label, its WGSL (with any shared helpers it needs) and the access
 /// of its bindings in order. The bind-group layouts are built from the accesses, not inferred.
-pub(super) const KERNELS: [(Kernel, &str, &[&str], &[Access]); 20] = [
+pub(super) const KERNELS: [(Kernel, &str, &[&str], &[Access]); 15] = [
     (
         Kernel::Scores,
         "scores",
@@ -236,42 +199,6 @@ pub(super) const KERNELS: [(Kernel, &str, &[&str], &[Access]); 20] = [
         "matmul tn",
         &[include_str!("../../../shaders/matmul_tn.wgsl")],
         &[U, R, R, W],
-    ),
-    (
-        Kernel::FeaturesPointwise,
-        "pointwise features",
-        &[include_str!("../../../shaders/features_pointwise.wgsl")],
-        &[U, R, W],
-    ),
-    (
-        Kernel::FeaturesRandom,
-        "random features",
-        &[
-            ACCURATE_TRIG,
-            include_str!("../../../shaders/features_random.wgsl"),
-        ],
-        &[U, R, R, W, W],
-    ),
-    (
-        Kernel::FeaturesCosFormer,
-        "cosFormer features",
-        &[
-            ACCURATE_TRIG,
-            include_str!("../../../shaders/features_cosformer.wgsl"),
-        ],
-        &[U, R, W],
-    ),
-    (
-        Kernel::FeaturesTaylor,
-        "Taylor features",
-        &[include_str!("../../../shaders/features_taylor.wgsl")],
-        &[U, R, W],
-    ),
-    (
-        Kernel::FeaturesHedgehog,
-        "Hedgehog features",
-        &[include_str!("../../../shaders/features_hedgehog.wgsl")],
-        &[U, R, R, R, W, W],
     ),
     (
         Kernel::CommonScale,
@@ -346,35 +273,62 @@ mod tests {
         }
     }
 
+    /// The bindings a WGSL source declares, with their access.
+    fn declared(source: &str) -> Vec<(u32, Access)> {
+        source
+            .lines()
+            .filter_map(|line| {
+                let line = line.trim();
+                let rest = line.strip_prefix("@group(0) @binding(")?;
+                let (index, rest) = rest.split_once(')')?;
+                let access = if rest.contains("var<uniform>") {
+                    Access::Uniform
+                } else if rest.contains("var<storage, read_write>") {
+                    Access::ReadWrite
+                } else if rest.contains("var<storage, read>") {
+                    Access::Read
+                } else {
+                    return None;
+                };
+                Some((index.parse().ok()?, access))
+            })
+            .collect()
+    }
+
+    fn numbered(access: &[Access]) -> Vec<(u32, Access)> {
+        access
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i as u32, *a))
+            .collect()
+    }
+
     /// The accesses in the table are those the WGSL declares, binding by binding.
     #[test]
     fn the_table_matches_every_shaders_bindings() {
         for (kernel, _, sources, access) in KERNELS {
-            let source = sources.concat();
-            let declared: Vec<(u32, Access)> = source
-                .lines()
-                .filter_map(|line| {
-                    let line = line.trim();
-                    let rest = line.strip_prefix("@group(0) @binding(")?;
-                    let (index, rest) = rest.split_once(')')?;
-                    let access = if rest.contains("var<uniform>") {
-                        Access::Uniform
-                    } else if rest.contains("var<storage, read_write>") {
-                        Access::ReadWrite
-                    } else if rest.contains("var<storage, read>") {
-                        Access::Read
-                    } else {
-                        return None;
-                    };
-                    Some((index.parse().ok()?, access))
-                })
-                .collect();
-            let expected: Vec<(u32, Access)> = access
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (i as u32, *a))
-                .collect();
-            assert_eq!(declared, expected, "{kernel:?}");
+            assert_eq!(declared(&sources.concat()), numbered(access), "{kernel:?}");
+        }
+    }
+
+    /// Every feature kernel of the catalog declares the shared interface, and its params
+    /// struct has the fields of [`FeatureParams`] in order.
+    #[test]
+    fn every_feature_kernel_has_the_shared_interface() {
+        for info in crate::kernels::CATALOG {
+            let source = info.gpu.source;
+            assert_eq!(declared(source), numbered(&FEATURE_ACCESS), "{}", info.slug);
+            let fields: String = source
+                .split_once("struct Params {")
+                .and_then(|(_, rest)| rest.split_once('}'))
+                .map(|(body, _)| body.split_whitespace().collect())
+                .unwrap_or_default();
+            assert_eq!(
+                fields,
+                "rows:u32,d:u32,features:u32,variant:u32,scale:f32,horizon:u32,parameters:u32,_pad:u32,",
+                "{}",
+                info.slug
+            );
         }
     }
 
@@ -388,11 +342,7 @@ mod tests {
             std::mem::size_of::<MatmulDims>(),
             std::mem::size_of::<MatrixDims>(),
             std::mem::size_of::<ErrorMapsDims>(),
-            std::mem::size_of::<PointwiseParams>(),
-            std::mem::size_of::<RandomFeaturesParams>(),
-            std::mem::size_of::<CosFormerParams>(),
-            std::mem::size_of::<TaylorParams>(),
-            std::mem::size_of::<HedgehogParams>(),
+            std::mem::size_of::<FeatureParams>(),
             std::mem::size_of::<LinearNormaliseParams>(),
             std::mem::size_of::<LinearReadoutParams>(),
             std::mem::size_of::<ChunkParams>(),

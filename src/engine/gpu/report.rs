@@ -55,10 +55,7 @@ impl GpuEngine {
         let gpu_maps = request
             .maps
             .iter()
-            .map(|spec| {
-                GpuMap::from_spec(spec, d)
-                    .ok_or_else(|| GpuError::Unsupported(format!("the map {spec:?}")))
-            })
+            .map(|spec| Ok(GpuMap::from_spec(spec, d)))
             .collect::<Result<Vec<_>, _>>()?;
         self.check_softmax(q32.view(), k32.view(), v32.view())?;
         for map in &gpu_maps {
@@ -113,7 +110,7 @@ impl GpuEngine {
         let base: f64 = softmax.weights.iter().map(|x| x * x).sum();
         let mut softmax_entropy = None;
         for (spec, (linear, compared, kernel)) in request.maps.iter().zip(map_slots) {
-            let map = spec.build(d, None);
+            let map = spec.build(d);
             let weights = widen(&into_matrix(read.take(linear.weights), (n, n))?);
             let output = widen(&into_matrix(read.take(linear.output), (n, d_v))?);
             let degenerate_rows = flagged_rows(&read.take(linear.degenerate));
@@ -132,7 +129,7 @@ impl GpuEngine {
             maps.push(MapReport {
                 key: spec.slug().to_string(),
                 name: map.name(),
-                formula: map.formula().to_string(),
+                formula: spec.key.info().formula.to_string(),
                 feature_dim: map.feature_dim(d),
                 errors: ErrorMaps {
                     absolute: widen(&compared.absolute),
@@ -227,16 +224,9 @@ impl GpuEngine {
                 maps: request
                     .maps
                     .iter()
-                    .map(|spec| {
-                        GpuMap::from_spec(spec, d)
-                            .ok_or_else(|| GpuError::Unsupported(format!("the map {spec:?}")))
-                    })
+                    .map(|spec| Ok(GpuMap::from_spec(spec, d)))
                     .collect::<Result<_, _>>()?,
-                names: request
-                    .maps
-                    .iter()
-                    .map(|s| s.build(d, None).name())
-                    .collect(),
+                names: request.maps.iter().map(|s| s.build(d).name()).collect(),
                 scale: (request.temperature / (d as f64).sqrt()) as f32,
                 mask: request.mask,
             };
