@@ -308,11 +308,14 @@ impl EngineLink {
                 text,
                 tokens,
                 truncated,
-            } if id == latest => self.tokens.set(Some(Tokens {
-                text: Arc::new(text),
-                tokens: Arc::new(tokens),
-                truncated,
-            })),
+            } if id == latest => {
+                mark("kernelscope:tokens-received");
+                self.tokens.set(Some(Tokens {
+                    text: Arc::new(text),
+                    tokens: Arc::new(tokens),
+                    truncated,
+                }))
+            }
             FromEngine::Head { id, head } if id == latest => {
                 mark("kernelscope:report-received");
                 self.channel.update_value(|c| c.restarts = 0);
