@@ -9,5 +9,4 @@ pub mod kernels;
 pub mod metrics;
 pub mod model;
 pub mod state;
-#[cfg(target_arch = "wasm32")]
 pub mod ui;

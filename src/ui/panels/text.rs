@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::EngineLink;
 use crate::state::{AppState, PRESETS};
+use crate::ui::{EngineLink, mark};
 
 #[component]
 pub fn TextPanel(
@@ -16,7 +16,7 @@ pub fn TextPanel(
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
         draft.set(text.clone());
-        super::mark("kernelscope:text-committed");
+        mark("kernelscope:text-committed");
         state.update(|s| s.text = text);
         // Asked at once rather than from the state's effect a task later: the chips of the new
         // text come back within the frame. (The effect then finds the same question asked.)
@@ -41,7 +41,7 @@ pub fn TextPanel(
         let text = t.text.clone();
         // For the keystroke benchmark: the chips of a new text are being drawn (this runs
         // synchronously before the DOM is patched; the benchmark waits for the next frame).
-        super::mark("kernelscope:tokens-drawn");
+        mark("kernelscope:tokens-drawn");
         t.tokens
             .iter()
             .enumerate()

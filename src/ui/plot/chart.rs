@@ -1,0 +1,274 @@
+//! The chart: lines, bands and points on a canvas, with a legend and a read-out.
+
+use std::sync::Arc;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use web_sys::HtmlCanvasElement;
+
+use super::canvas::{context, export_png, ink, paper};
+use super::colour::series_colour;
+use super::data::ChartPlot;
+use super::scales::{Axes, CHART_H, CHART_W, PAD_B, PAD_L, PAD_R, PAD_T, fmt, ticks};
+
+fn draw_chart(canvas: &HtmlCanvasElement, plot: &ChartPlot, cursor: Option<(usize, usize)>) {
+    canvas.set_width(CHART_W as u32);
+    canvas.set_height(CHART_H as u32);
+    let Some(ctx) = context(canvas) else { return };
+    let axes = Axes::fit(plot);
+    ctx.set_fill_style_str(paper());
+    ctx.fill_rect(0.0, 0.0, CHART_W, CHART_H);
+    ctx.set_fill_style_str(ink());
+    ctx.set_stroke_style_str(ink());
+    ctx.set_font("13px system-ui, sans-serif");
+    ctx.fill_text(&plot.title, 4.0, 15.0).ok();
+    // Legend.
+    ctx.set_font("11px system-ui, sans-serif");
+    let mut lx = PAD_L;
+    for (i, s) in plot.series.iter().enumerate() {
+        ctx.set_fill_style_str(&series_colour(i));
+        ctx.fill_rect(lx, 22.0, 10.0, 10.0);
+        ctx.set_fill_style_str(ink());
+        ctx.fill_text(&s.name, lx + 13.0, 31.0).ok();
+        lx += 20.0 + 6.5 * s.name.chars().count() as f64;
+    }
+    // Axes and ticks.
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(PAD_L, PAD_T);
+    ctx.line_to(PAD_L, CHART_H - PAD_B);
+    ctx.line_to(CHART_W - PAD_R, CHART_H - PAD_B);
+    ctx.stroke();
+    ctx.set_text_align("center");
+    for (v, label) in ticks(axes.x, axes.log_x) {
+        if let Some(x) = axes.px(v) {
+            ctx.fill_text(&label, x, CHART_H - PAD_B + 14.0).ok();
+        }
+    }
+    ctx.set_text_align("right");
+    for (v, label) in ticks(axes.y, axes.log_y) {
+        if let Some(y) = axes.py(v) {
+            ctx.fill_text(&label, PAD_L - 4.0, y + 4.0).ok();
+        }
+    }
+    ctx.set_text_align("center");
+    ctx.fill_text(
+        &plot.x_label,
+        (PAD_L + CHART_W - PAD_R) / 2.0,
+        CHART_H - 8.0,
+    )
+    .ok();
+    ctx.save();
+    ctx.translate(12.0, (PAD_T + CHART_H - PAD_B) / 2.0).ok();
+    ctx.rotate(-std::f64::consts::FRAC_PI_2).ok();
+    ctx.fill_text(&plot.y_label, 0.0, 0.0).ok();
+    ctx.restore();
+    ctx.set_text_align("left");
+
+    if plot.diagonal {
+        ctx.set_stroke_style_str("#888");
+        ctx.set_line_dash(&js_sys::Array::of2(&4.into(), &4.into()))
+            .ok();
+        let lo = if axes.log_x {
+            10f64.powf(axes.x.0)
+        } else {
+            axes.x.0
+        };
+        let hi = if axes.log_x {
+            10f64.powf(axes.x.1)
+        } else {
+            axes.x.1
+        };
+        if let (Some(x0), Some(y0), Some(x1), Some(y1)) =
+            (axes.px(lo), axes.py(lo), axes.px(hi), axes.py(hi))
+        {
+            ctx.begin_path();
+            ctx.move_to(x0, y0);
+            ctx.line_to(x1, y1);
+            ctx.stroke();
+        }
+        ctx.set_line_dash(&js_sys::Array::new()).ok();
+        ctx.fill_text("y = x", CHART_W - PAD_R - 40.0, PAD_T + 12.0)
+            .ok();
+    }
+    for (x, label) in &plot.markers {
+        if let Some(px) = axes.px(*x) {
+            ctx.set_stroke_style_str("#e8590c");
+            ctx.begin_path();
+            ctx.move_to(px, PAD_T);
+            ctx.line_to(px, CHART_H - PAD_B);
+            ctx.stroke();
+            ctx.set_fill_style_str("#e8590c");
+            ctx.fill_text(label, px + 3.0, PAD_T + 10.0).ok();
+        }
+    }
+    for (i, s) in plot.series.iter().enumerate() {
+        let colour = series_colour(i);
+        if let Some(band) = &s.band {
+            ctx.set_global_alpha(0.2);
+            ctx.set_fill_style_str(&colour);
+            ctx.begin_path();
+            let top: Vec<_> = band
+                .iter()
+                .filter_map(|&(x, _, hi)| Some((axes.px(x)?, axes.py(hi)?)))
+                .collect();
+            let bottom: Vec<_> = band
+                .iter()
+                .rev()
+                .filter_map(|&(x, lo, _)| Some((axes.px(x)?, axes.py(lo)?)))
+                .collect();
+            for (k, (x, y)) in top.iter().chain(bottom.iter()).enumerate() {
+                if k == 0 {
+                    ctx.move_to(*x, *y)
+                } else {
+                    ctx.line_to(*x, *y)
+                }
+            }
+            ctx.close_path();
+            ctx.fill();
+            ctx.set_global_alpha(1.0);
+        }
+        ctx.set_stroke_style_str(&colour);
+        ctx.set_fill_style_str(&colour);
+        ctx.set_line_width(1.5);
+        if s.scatter {
+            ctx.set_global_alpha(0.6);
+            for &(x, y) in &s.points {
+                // Points off a log axis (zero or negative estimates) sit on its edge, hollow.
+                let px = axes.px(x).unwrap_or(PAD_L);
+                match axes.py(y) {
+                    Some(py) => ctx.fill_rect(px - 1.5, py - 1.5, 3.0, 3.0),
+                    None => ctx.stroke_rect(px - 2.0, CHART_H - PAD_B - 2.0, 4.0, 4.0),
+                }
+            }
+            ctx.set_global_alpha(1.0);
+        } else {
+            ctx.begin_path();
+            let mut started = false;
+            for &(x, y) in &s.points {
+                match (axes.px(x), axes.py(y)) {
+                    (Some(px), Some(py)) if y.is_finite() => {
+                        if started {
+                            ctx.line_to(px, py)
+                        } else {
+                            ctx.move_to(px, py)
+                        }
+                        started = true;
+                    }
+                    _ => started = false,
+                }
+            }
+            ctx.stroke();
+        }
+    }
+    if let Some((si, pi)) = cursor
+        && let Some(&(x, y)) = plot.series.get(si).and_then(|s| s.points.get(pi))
+        && let (Some(px), Some(py)) = (axes.px(x), axes.py(y))
+    {
+        ctx.set_stroke_style_str(ink());
+        ctx.set_line_width(2.0);
+        ctx.stroke_rect(px - 4.0, py - 4.0, 8.0, 8.0);
+    }
+}
+
+/// A chart with a hover and keyboard read-out of the nearest point.
+#[component]
+pub fn Chart(plot: ChartPlot) -> impl IntoView {
+    let canvas_ref = NodeRef::<Canvas>::new();
+    let cursor = RwSignal::new(None::<(usize, usize)>);
+    let plot = Arc::new(plot);
+    let drawn = plot.clone();
+    Effect::new(move |_| {
+        let at = cursor.get();
+        if let Some(canvas) = canvas_ref.get() {
+            draw_chart(&canvas, &drawn, at);
+        }
+    });
+    let near = plot.clone();
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let axes = Axes::fit(&near);
+        let (mx, my) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        let mut best = None;
+        let mut best_d = 400.0;
+        for (si, s) in near.series.iter().enumerate() {
+            for (pi, &(x, y)) in s.points.iter().enumerate() {
+                if let (Some(px), Some(py)) = (axes.px(x), axes.py(y)) {
+                    let d = (px - mx).powi(2) + (py - my).powi(2);
+                    if d < best_d {
+                        best_d = d;
+                        best = Some((si, pi));
+                    }
+                }
+            }
+        }
+        cursor.set(best);
+    };
+    let keys = plot.clone();
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let (si, pi) = cursor.get_untracked().unwrap_or((0, 0));
+        let count = |s: usize| keys.series.get(s).map_or(0, |s| s.points.len());
+        let n_series = keys.series.len().max(1);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (si, (pi + 1).min(count(si).saturating_sub(1))),
+            "ArrowLeft" => (si, pi.saturating_sub(1)),
+            "ArrowDown" => (
+                (si + 1) % n_series,
+                pi.min(count((si + 1) % n_series).saturating_sub(1)),
+            ),
+            "ArrowUp" => (
+                (si + n_series - 1) % n_series,
+                pi.min(count((si + n_series - 1) % n_series).saturating_sub(1)),
+            ),
+            _ => return,
+        };
+        ev.prevent_default();
+        cursor.set(Some(next));
+    };
+    let read = plot.clone();
+    let readout = move || match cursor.get() {
+        Some((si, pi)) => match read
+            .series
+            .get(si)
+            .and_then(|s| Some((s, *s.points.get(pi)?)))
+        {
+            Some((s, (x, y))) => format!(
+                "{}: {} = {}, {} = {}",
+                s.name,
+                read.x_label,
+                fmt(x),
+                read.y_label,
+                fmt(y)
+            ),
+            None => String::new(),
+        },
+        None => "Point at the chart, or focus it and use the arrow keys, to read values.".into(),
+    };
+    let name = plot.testid.clone();
+    let export = move |_| {
+        if let Some(canvas) = canvas_ref.get() {
+            export_png(&canvas, &name);
+        }
+    };
+    let series_json = serde_json::to_string(
+        &plot
+            .series
+            .iter()
+            .map(|s| (&s.name, &s.points))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    let aria = format!(
+        "{}: {} against {}; focus it and use the arrow keys to read values",
+        plot.title, plot.y_label, plot.x_label
+    );
+    view! {
+        <figure class="plot chart" data-testid=plot.testid.clone() data-series=series_json>
+            <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria
+                on:mousemove=on_move on:keydown=on_key></canvas>
+            <figcaption>
+                <span class="readout" aria-live="polite" data-testid="readout">{readout}</span>
+                <button class="export" on:click=export>"Export PNG"</button>
+            </figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,251 @@
+//! The heatmap: a matrix on a canvas with its axes, colour bar, hover and keyboard read-out.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::Clamped;
+use web_sys::HtmlCanvasElement;
+
+use super::canvas::{context, export_png, ink, paper};
+use super::data::{MatrixPlot, heatmap_pixels, values_json};
+use super::scales::{cell_size, clip, fmt};
+
+const MARGIN_LEFT: f64 = 84.0;
+const MARGIN_TOP: f64 = 28.0;
+const MARGIN_BOTTOM: f64 = 74.0;
+const BAR_WIDTH: f64 = 12.0;
+const BAR_GAP: f64 = 36.0;
+const BAR_LABELS: f64 = 44.0;
+
+fn draw_heatmap(
+    canvas: &HtmlCanvasElement,
+    plot: &MatrixPlot,
+    pixels: &[u8],
+    highlight: Option<usize>,
+    cursor: Option<(usize, usize)>,
+) {
+    let (rows, cols) = plot.values.dim();
+    let (cell_w, cell_h) = (cell_size(cols), cell_size(rows));
+    let (w, h) = (cols * cell_w, rows * cell_h);
+    let width = MARGIN_LEFT + w as f64 + BAR_GAP + BAR_WIDTH + BAR_LABELS;
+    let height = MARGIN_TOP + h as f64 + MARGIN_BOTTOM;
+    canvas.set_width(width as u32);
+    canvas.set_height(height as u32);
+    let Some(ctx) = context(canvas) else { return };
+    ctx.set_fill_style_str(paper());
+    ctx.fill_rect(0.0, 0.0, width, height);
+    ctx.set_fill_style_str(ink());
+    ctx.set_font("13px system-ui, sans-serif");
+    ctx.fill_text(&plot.title, 4.0, 16.0).ok();
+
+    if w > 0
+        && h > 0
+        && pixels.len() == w * h * 4
+        && let Ok(image) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+            Clamped(pixels),
+            w as u32,
+            h as u32,
+        )
+    {
+        ctx.put_image_data(&image, MARGIN_LEFT, MARGIN_TOP).ok();
+    }
+
+    // The hovered token's row and column, in every map at once.
+    if let Some(t) = highlight {
+        ctx.set_stroke_style_str("#e8590c");
+        ctx.set_line_width(2.0);
+        let (cw, ch, x0, y0) = (cell_w as f64, cell_h as f64, MARGIN_LEFT, MARGIN_TOP);
+        if let Some(i) = plot
+            .row_tokens
+            .as_ref()
+            .and_then(|r| r.iter().position(|&x| x == t))
+        {
+            ctx.stroke_rect(x0, y0 + i as f64 * ch, w as f64, ch);
+        }
+        if let Some(j) = plot
+            .col_tokens
+            .as_ref()
+            .and_then(|r| r.iter().position(|&x| x == t))
+        {
+            ctx.stroke_rect(x0 + j as f64 * cw, y0, cw, h as f64);
+        }
+    }
+    if let Some((i, j)) = cursor {
+        ctx.set_stroke_style_str(ink());
+        ctx.set_line_width(2.0);
+        let (cw, ch) = (cell_w as f64, cell_h as f64);
+        ctx.stroke_rect(
+            MARGIN_LEFT + j as f64 * cw,
+            MARGIN_TOP + i as f64 * ch,
+            cw,
+            ch,
+        );
+    }
+
+    // Axes: token labels where they fit, indices otherwise.
+    ctx.set_fill_style_str(ink());
+    ctx.set_font("11px system-ui, sans-serif");
+    ctx.set_text_align("right");
+    for i in (0..rows).step_by((12 / cell_h).max(1)) {
+        let label = plot
+            .row_labels
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| i.to_string());
+        let y = MARGIN_TOP + (i as f64 + 0.5) * cell_h as f64 + 4.0;
+        ctx.fill_text(&clip(&label, 10), MARGIN_LEFT - 4.0, y).ok();
+    }
+    for j in (0..cols).step_by((12 / cell_w).max(1)) {
+        let label = plot
+            .col_labels
+            .get(j)
+            .cloned()
+            .unwrap_or_else(|| j.to_string());
+        let x = MARGIN_LEFT + (j as f64 + 0.5) * cell_w as f64;
+        ctx.save();
+        ctx.translate(x + 4.0, MARGIN_TOP + h as f64 + 4.0).ok();
+        ctx.rotate(-std::f64::consts::FRAC_PI_2).ok();
+        ctx.fill_text(&clip(&label, 8), 0.0, 0.0).ok();
+        ctx.restore();
+    }
+    ctx.set_text_align("left");
+    ctx.set_font("12px system-ui, sans-serif");
+    ctx.fill_text(
+        &format!("{} ↓ · {} →", plot.row_axis, plot.col_axis),
+        4.0,
+        height - 6.0,
+    )
+    .ok();
+
+    // Colour bar with its range and unit.
+    let bar_x = MARGIN_LEFT + w as f64 + BAR_GAP / 2.0;
+    let bar_h = (h as f64).max(80.0);
+    let (lo, hi) = plot.scale.range();
+    for k in 0..bar_h as usize {
+        let t = 1.0 - k as f64 / bar_h;
+        let c = plot.scale.colour(lo + t * (hi - lo));
+        ctx.set_fill_style_str(&format!("rgb({},{},{})", c.r, c.g, c.b));
+        ctx.fill_rect(bar_x, MARGIN_TOP + k as f64, BAR_WIDTH, 1.0);
+    }
+    ctx.set_fill_style_str(ink());
+    ctx.set_font("11px system-ui, sans-serif");
+    ctx.fill_text(&fmt(hi), bar_x + BAR_WIDTH + 3.0, MARGIN_TOP + 9.0)
+        .ok();
+    ctx.fill_text(&fmt(lo), bar_x + BAR_WIDTH + 3.0, MARGIN_TOP + bar_h)
+        .ok();
+    ctx.fill_text(plot.unit, bar_x - 4.0, MARGIN_TOP + bar_h + 16.0)
+        .ok();
+}
+
+/// A heatmap with hover and keyboard read-outs. `hovered` is the token under the pointer in
+/// any view; this map outlines its row and column.
+#[component]
+pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoView {
+    let canvas_ref = NodeRef::<Canvas>::new();
+    let cursor = RwSignal::new(None::<(usize, usize)>);
+    let (rows, cols) = plot.values.dim();
+    let (cell_w, cell_h) = (cell_size(cols) as f64, cell_size(rows) as f64);
+    let drawn = StoredValue::new((plot.clone(), Vec::new()));
+    // A deferred first drawing may find its map already replaced by a newer one: then it has
+    // nothing to draw, and must not touch the disposed values.
+    let draw = move || {
+        let Some(canvas) = canvas_ref.try_get_untracked().flatten() else {
+            return;
+        };
+        let (Some(highlight), Some(at)) = (hovered.try_get_untracked(), cursor.try_get_untracked())
+        else {
+            return;
+        };
+        drawn.try_update_value(|(plot, pixels)| {
+            if pixels.is_empty() {
+                *pixels = heatmap_pixels(plot);
+            }
+        });
+        drawn.try_with_value(|(plot, pixels)| {
+            draw_heatmap(&canvas, plot, pixels, highlight, at);
+            if plot.testid == "map-softmax" {
+                crate::ui::mark("kernelscope:maps-drawn");
+            }
+        });
+    };
+    // The first drawing of each map runs as a task of its own, so that a page of large maps
+    // never holds the main thread for long at once; redraws (hover) reuse the pixels.
+    Effect::new(move |_| {
+        hovered.track();
+        cursor.track();
+        canvas_ref.track();
+        if drawn.try_with_value(|(_, pixels)| pixels.is_empty()) != Some(false) {
+            set_timeout(draw, std::time::Duration::ZERO);
+        } else {
+            draw();
+        }
+    });
+    let cell_at = move |ev: &web_sys::MouseEvent| -> Option<(usize, usize)> {
+        let x = f64::from(ev.offset_x()) - MARGIN_LEFT;
+        let y = f64::from(ev.offset_y()) - MARGIN_TOP;
+        if x < 0.0 || y < 0.0 {
+            return None;
+        }
+        let (i, j) = ((y / cell_h) as usize, (x / cell_w) as usize);
+        (i < rows && j < cols).then_some((i, j))
+    };
+    let row_tokens = plot.row_tokens.clone();
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let at = cell_at(&ev);
+        cursor.set(at);
+        if let (Some((i, _)), Some(tokens)) = (at, row_tokens.as_ref()) {
+            hovered.set(tokens.get(i).copied());
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let (i, j) = cursor.get_untracked().unwrap_or((0, 0));
+        let next = match ev.key().as_str() {
+            "ArrowUp" => (i.saturating_sub(1), j),
+            "ArrowDown" => ((i + 1).min(rows.saturating_sub(1)), j),
+            "ArrowLeft" => (i, j.saturating_sub(1)),
+            "ArrowRight" => (i, (j + 1).min(cols.saturating_sub(1))),
+            "Home" => (0, 0),
+            _ => return,
+        };
+        ev.prevent_default();
+        cursor.set(Some(next));
+    };
+    let values = plot.values.clone();
+    let labels = (plot.row_labels.clone(), plot.col_labels.clone());
+    let unit = plot.unit;
+    let readout = move || match cursor.get() {
+        Some((i, j)) if i < rows && j < cols => format!(
+            "row {i} “{}”, column {j} “{}”: {} {unit}",
+            labels.0.get(i).cloned().unwrap_or_default(),
+            labels.1.get(j).cloned().unwrap_or_default(),
+            fmt(values[[i, j]])
+        ),
+        _ => "Point at a cell, or focus the map and use the arrow keys, to read its value.".into(),
+    };
+    let name = plot.testid.clone();
+    let export = move |_| {
+        if let Some(canvas) = canvas_ref.get() {
+            export_png(&canvas, &name);
+        }
+    };
+    let max = plot
+        .values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::MIN, f64::max);
+    let aria = format!(
+        "{}: a {rows} by {cols} heatmap of {}; focus it and use the arrow keys to read values",
+        plot.title, plot.unit
+    );
+    view! {
+        <figure class="plot heatmap" data-testid=plot.testid.clone() data-rows=rows data-cols=cols
+            data-values=values_json(&plot.values) data-max=format!("{max}")>
+            <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria
+                on:mousemove=on_move on:mouseleave=move |_| hovered.set(None) on:keydown=on_key></canvas>
+            <figcaption>
+                <span class="readout" aria-live="polite" data-testid="readout">{readout}</span>
+                <button class="export" on:click=export>"Export PNG"</button>
+            </figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,128 @@
+//! The kernel view: exp(s q·k) against φ(q)·φ(k), and the random maps' error against m.
+
+use super::*;
+
+const KERNEL_FORMULA: &str = r#"<math display="block"><mi>exp</mi><mo>(</mo><mi>s</mi><mi>q</mi><mo>·</mo><mi>k</mi><mo>)</mo><mo>≈</mo><mi>φ</mi><mo>(</mo><mi>q</mi><mo>)</mo><mo>·</mo><mi>φ</mi><mo>(</mo><mi>k</mi><mo>)</mo></math>"#;
+
+/// Kernel pairs for the scatter: all of them for short texts, an even sample for long ones.
+fn kernel_points(kernel: &KernelComparison, kept: &[usize]) -> Vec<(f64, f64)> {
+    let pairs: Vec<(usize, usize)> = kept
+        .iter()
+        .flat_map(|&i| kept.iter().map(move |&j| (i, j)))
+        .collect();
+    let step = (pairs.len() / 4096).max(1);
+    pairs
+        .into_iter()
+        .step_by(step)
+        .map(|(i, j)| (kernel.exact[[i, j]], kernel.approx[[i, j]]))
+        .collect()
+}
+
+#[component]
+pub(super) fn KernelView(
+    analysis: Analysis,
+    hovered: RwSignal<Option<usize>>,
+    state: RwSignal<AppState>,
+    engine: EngineLink,
+) -> impl IntoView {
+    let id = analysis.id;
+    let r = analysis.report.clone();
+    let s = state.get_untracked();
+    let (labels, kept) = axis(&analysis);
+    let cards = r
+        .maps
+        .iter()
+        .map(|m| {
+            let Some(kernel) = m.kernel.as_ref() else {
+                return view! { <p class="explain">"The kernel pairs are computed on this view only."</p> }.into_any();
+            };
+            let points = kernel_points(kernel, &kept);
+            let below = points.iter().filter(|p| p.1 <= 0.0).count();
+            let scatter = ChartPlot {
+                title: format!("{}: exact against approximate kernel", m.name),
+                x_label: "exp(s q·k)".into(),
+                y_label: "φ(q)·φ(k)".into(),
+                series: vec![Series::dots(m.name.clone(), points)],
+                log_x: true,
+                log_y: true,
+                diagonal: true,
+                markers: vec![],
+                testid: format!("kernel-{}", map_slug(m)),
+            };
+            let features = keep_rows(&m.query_features, &kept);
+            let signed = features.iter().any(|&x| x < 0.0);
+            let limit = features.iter().fold(0.0f64, |a, &x| a.max(x.abs()));
+            let scale = if signed { ColourScale::Diverging { limit } } else { ColourScale::Sequential { lo: 0.0, hi: limit } };
+            let feature_plot = MatrixPlot {
+                title: format!("φ(q) of {} ({} features)", m.name, m.feature_dim),
+                values: Arc::new(features),
+                row_labels: labels.clone(),
+                col_labels: Arc::new((0..m.feature_dim).map(|c| c.to_string()).collect()),
+                row_tokens: Some(kept.clone()),
+                col_tokens: None,
+                scale,
+                row_axis: "query token",
+                col_axis: "feature",
+                unit: "φ (row-scaled)",
+                testid: format!("features-{}", map_slug(m)),
+            };
+            let (key, name, chosen_m) = (m.key.clone(), m.name.clone(), s.m);
+            let random = crate::state::MapKey::parse(&key).is_some_and(|k| k.is_random());
+            let against_m = move || {
+                let series = engine.against_m.with(|a| {
+                    a.as_ref()
+                        .filter(|(at, _)| *at == id)
+                        .and_then(|(_, all)| all.iter().find(|x| x.key == key).cloned())
+                });
+                match series {
+                    Some(series) => {
+                        let sweep = series.points;
+                        let plot = ChartPlot {
+                            title: format!("{name}: kernel error against m ({AGAINST_M_SEEDS} seeds)"),
+                            x_label: "m".into(),
+                            y_label: "‖K̂ − K‖ / ‖K‖".into(),
+                            series: vec![Series {
+                                name: "mean ± sd".into(),
+                                points: sweep.iter().map(|e| (e.m as f64, e.mean)).collect(),
+                                band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(1e-12), e.mean + e.spread)).collect()),
+                                scatter: false,
+                            }],
+                            log_x: true,
+                            log_y: true,
+                            diagonal: false,
+                            markers: vec![(chosen_m as f64, format!("m = {chosen_m}"))],
+                            testid: format!("error-m-{key}"),
+                        };
+                        view! { <Chart plot=plot /> }.into_any()
+                    }
+                    None if random => progress_note(engine, id, Task::AgainstM).into_any(),
+                    None => ().into_any(),
+                }
+            };
+            view! {
+                <div class="card">
+                    <Chart plot=scatter />
+                    <p class="stats">{format!(
+                        "relative error {} · correlation {} · {} pairs ≤ 0 (hollow, on the axis){}",
+                        fmt(kernel.relative_frobenius), fmt(kernel.correlation), below,
+                        if kernel.overflowed > 0 { format!(" · {} pairs overflow f64", kernel.overflowed) } else { String::new() }
+                    )}</p>
+                    <Heatmap plot=feature_plot hovered=hovered />
+                    {against_m}
+                </div>
+            }
+            .into_any()
+        })
+        .collect_view();
+    view! {
+        <div class="explain-row">
+            <div class="formula" inner_html=KERNEL_FORMULA></div>
+            <p class="explain">
+                "Each point is one query–key pair: the exact softmax kernel against the map's estimate, on log axes, with the line y = x. "
+                "Random features (Performer, trig) are unbiased, but their error shrinks only like 1/√m and is largest where the kernel is largest, on the pairs that matter most. "
+                "Trig features can even go negative (hollow points on the axis). Fixed maps (elu+1, ReLU) do not estimate this kernel at all."
+            </p>
+        </div>
+        <div class="cards">{cards}</div>
+    }
+}
