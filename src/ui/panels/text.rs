@@ -34,43 +34,50 @@ pub fn TextPanel(
         })
         .collect_view();
 
+    // Keyed by everything a chip shows: typing redraws only the chips that changed, so a
+    // keystroke in a long text does not rebuild hundreds of buttons within its frame.
     let chips = move || {
         let Some(t) = tokens.get() else {
-            return ().into_any();
+            return Vec::new();
         };
-        let text = t.text.clone();
         // For the keystroke benchmark: the chips of a new text are being drawn (this runs
         // synchronously before the DOM is patched; the benchmark waits for the next frame).
         mark("kernelscope:tokens-drawn");
         t.tokens
             .iter()
             .enumerate()
-            .map(|(i, token)| {
-                // The span is shown as the original text, so what the model saw sits next to what was typed.
-                let source = text.get(token.span.clone()).unwrap_or("");
-                let title = if token.span.is_empty() {
-                    format!("token {i}: {} (added by the tokenizer)", token.piece)
-                } else {
-                    format!(
-                        "token {i}: {} ← “{source}” (bytes {}–{})",
-                        token.piece, token.span.start, token.span.end
-                    )
-                };
-                view! {
-                    <button class="chip" class:special=token.span.is_empty()
-                        class:hovered=move || hovered.get() == Some(i)
-                        title=title.clone() aria-label=title
-                        data-span=format!("{}-{}", token.span.start, token.span.end)
-                        on:mouseenter=move |_| hovered.set(Some(i))
-                        on:mouseleave=move |_| hovered.set(None)
-                        on:focus=move |_| hovered.set(Some(i))
-                        on:blur=move |_| hovered.set(None)>
-                        {token.piece.clone()}
-                    </button>
-                }
+            .map(|(i, token)| Chip {
+                index: i,
+                piece: token.piece.clone(),
+                span: (token.span.start, token.span.end),
+                source: t.text.get(token.span.clone()).unwrap_or("").to_string(),
             })
-            .collect_view()
-            .into_any()
+            .collect()
+    };
+    let chip = move |c: Chip| {
+        let i = c.index;
+        let (start, end) = c.span;
+        // The span is shown as the original text, so what the model saw sits next to what was typed.
+        let title = if start == end {
+            format!("token {i}: {} (added by the tokenizer)", c.piece)
+        } else {
+            format!(
+                "token {i}: {} ← “{}” (bytes {start}–{end})",
+                c.piece, c.source
+            )
+        };
+        view! {
+            <button class="chip" class:special=start == end
+                class:hovered=move || hovered.get() == Some(i)
+                title=title.clone() aria-label=title
+                data-span=format!("{start}-{end}")
+                on:mouseenter=move |_| hovered.set(Some(i))
+                on:mouseleave=move |_| hovered.set(None)
+                on:focus=move |_| hovered.set(Some(i))
+                on:blur=move |_| hovered.set(None)>
+                {c.piece}
+            </button>
+        }
     };
     let summary = move || {
         tokens.get().map(|t| {
@@ -94,7 +101,19 @@ pub fn TextPanel(
             <textarea id="text-input" data-testid="text" rows="4" spellcheck="false"
                 prop:value=move || draft.get() on:input=on_input></textarea>
             <p class="token-summary" data-testid="token-summary">{summary}</p>
-            <div class="chips" data-testid="tokens" role="list" aria-label="Tokens">{chips}</div>
+            <div class="chips" data-testid="tokens" role="list" aria-label="Tokens">
+                <For each=chips key=|c| c.clone() children=chip />
+            </div>
         </section>
     }
+}
+
+/// One token chip: its position, the piece the model saw, and the text it came from.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Chip {
+    index: usize,
+    piece: String,
+    /// Byte span in the text (empty for [CLS] and [SEP]).
+    span: (usize, usize),
+    source: String,
 }
