@@ -18,8 +18,8 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
         .iter()
         .map(|m| {
             let largest = m.errors.absolute.iter().fold(0.0f64, |a, &x| a.max(x));
-            let abs = token_plot(&analysis, format!("|A − Â|, {}", m.name), &m.errors.absolute, ColourScale::Sequential { lo: 0.0, hi: largest }, "|ΔA|", format!("abs-{}", map_slug(m)));
-            let signed = token_plot(&analysis, format!("Â − A, {}", m.name), &m.errors.signed, ColourScale::Diverging { limit: largest }, "ΔA", format!("signed-{}", map_slug(m)));
+            let abs = token_plot(&analysis, format!("|A − Â|, {}", m.name), &m.errors.absolute, ColourScale::Sequential { lo: 0.0, hi: largest }, "|ΔA|", format!("abs-{}", m.key));
+            let signed = token_plot(&analysis, format!("Â − A, {}", m.name), &m.errors.signed, ColourScale::Diverging { limit: largest }, "ΔA", format!("signed-{}", m.key));
             let per_row = ChartPlot {
                 title: format!("{}: per query row", m.name),
                 x_label: "query token".into(),
@@ -34,7 +34,7 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
                 log_y: false,
                 diagonal: false,
                 markers: vec![],
-                testid: format!("rows-{}", map_slug(m)),
+                testid: format!("rows-{}", m.key),
             };
             let spectrum = m.spectrum.as_ref().zip(r.softmax_spectrum.as_ref()).map(|(lin, soft)| {
                 let points = |s: &[f64]| s.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect();
@@ -51,7 +51,7 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
                     log_y: true,
                     diagonal: false,
                     markers: vec![(m.feature_dim as f64, format!("feature dim {}", m.feature_dim))],
-                    testid: format!("spectrum-{}", map_slug(m)),
+                    testid: format!("spectrum-{}", m.key),
                 }
             });
             view! {

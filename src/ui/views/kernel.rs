@@ -47,7 +47,7 @@ pub(super) fn KernelView(
                 log_y: true,
                 diagonal: true,
                 markers: vec![],
-                testid: format!("kernel-{}", map_slug(m)),
+                testid: format!("kernel-{}", m.key),
             };
             let features = keep_rows(&m.query_features, &kept);
             let signed = features.iter().any(|&x| x < 0.0);
@@ -64,7 +64,7 @@ pub(super) fn KernelView(
                 row_axis: "query token",
                 col_axis: "feature",
                 unit: "φ (row-scaled)",
-                testid: format!("features-{}", map_slug(m)),
+                testid: format!("features-{}", m.key),
             };
             let (key, name, chosen_m) = (m.key.clone(), m.name.clone(), s.m);
             let random = crate::state::MapKey::parse(&key).is_some_and(|k| k.is_random());

@@ -34,13 +34,13 @@ pub(super) fn MapsView(
                 &m.attention.weights,
                 scale,
                 "weight",
-                format!("map-{}", map_slug(m)),
+                format!("map-{}", m.key),
             );
             view! {
                 <div class="card">
                     <Heatmap plot=plot hovered=hovered />
                     <div class="formula" inner_html=m.formula.clone()></div>
-                    <p class="stats" data-testid=format!("stats-{}", map_slug(m))>{summary_text(&analysis, &m.key)}</p>
+                    <p class="stats" data-testid=format!("stats-{}", m.key)>{summary_text(&analysis, &m.key)}</p>
                 </div>
             }
         })

@@ -147,10 +147,6 @@ fn summary_text(analysis: &Analysis, key: &str) -> String {
     s
 }
 
-fn map_slug(m: &MapReport) -> &str {
-    &m.key
-}
-
 /// "Working: … (2 of 3)" while the engine's long work for this analysis runs.
 fn progress_note(engine: EngineLink, id: u64, task: Task) -> impl IntoView {
     move || {
