@@ -12,7 +12,7 @@ use super::plot::{
     Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt, keep, keep_rows,
 };
 use crate::engine::protocol::Task;
-use crate::engine::report::{MapReport, OVERVIEW_LIMIT, SPECTRUM_LIMIT};
+use crate::engine::report::{OVERVIEW_LIMIT, SPECTRUM_LIMIT};
 use crate::engine::session::{AGAINST_M_SEEDS, SWEEP_LENGTHS};
 use crate::engine::summary::WonBack;
 use crate::metrics::KernelComparison;
