@@ -3,7 +3,8 @@
 //! and bad requests are errors, not panics.
 
 use kernelscope::attention::Mask;
-use kernelscope::engine::report::{Request, analyze, error_against_m, head, spread};
+use kernelscope::engine::cpu::{analyze, error_against_m, head, spread};
+use kernelscope::engine::report::Request;
 use kernelscope::kernels::{MapKey, MapSpec, RandomParams};
 use kernelscope::model::forward::forward;
 use kernelscope::model::tokenizer::Tokenizer;

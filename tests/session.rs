@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use kernelscope::engine::assets::Model;
+use kernelscope::engine::cpu;
 use kernelscope::engine::protocol::{Ask, FromEngine, ToEngine, decode, encode};
 use kernelscope::engine::report::{self, Request};
 use kernelscope::engine::session::{AGAINST_M_SEEDS, Host, SWEEP_LENGTHS, Session};
@@ -119,7 +120,7 @@ fn a_state_is_answered_with_tokens_then_the_report_then_the_overview() {
     assert_eq!(head.query, state.to_query());
     let ids: Vec<u32> = expected.tokens.iter().map(|t| t.id).collect();
     let trace = forward(&model.weights, &ids, None).expect("forward");
-    let [q, k, v] = report::head(&trace, 0, 2).expect("head 0.2");
+    let [q, k, v] = cpu::head(&trace, 0, 2).expect("head 0.2");
     let request = Request {
         mask: report::mask(false),
         temperature: 1.0,
@@ -127,7 +128,7 @@ fn a_state_is_answered_with_tokens_then_the_report_then_the_overview() {
         spectra: false,
         kernel_pairs: false,
     };
-    let direct = report::analyze(q.view(), k.view(), v.view(), &request).expect("report");
+    let direct = cpu::analyze(q.view(), k.view(), v.view(), &request).expect("report");
     assert_eq!(head.report.softmax, direct.softmax);
     let keys: Vec<&str> = head.report.maps.iter().map(|m| m.key.as_str()).collect();
     assert_eq!(keys, ["elu", "performer", "taylor", "hedgehog"]);

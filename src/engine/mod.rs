@@ -7,6 +7,7 @@
 pub mod assets;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+pub mod cpu;
 pub mod gpu;
 pub mod protocol;
 pub mod report;
@@ -145,14 +146,14 @@ impl Engine {
             }
         }
         Outcome {
-            value: report::analyze(q, k, v, request),
+            value: cpu::analyze(q, k, v, request),
             gpu_failure,
         }
     }
 }
 
 impl Engine {
-    /// The all-heads overview ([`report::mean_tv`] for every head, each with its own request:
+    /// The all-heads overview ([`cpu::mean_tv`] for every head, each with its own request:
     /// trained maps differ per head) on the active path. A GPU failure gives the CPU's answer
     /// and the reason.
     pub async fn mean_tv(
@@ -164,7 +165,7 @@ impl Engine {
             heads
                 .iter()
                 .zip(requests)
-                .map(|([q, k, v], request)| report::mean_tv(q.view(), k.view(), v.view(), request))
+                .map(|([q, k, v], request)| cpu::mean_tv(q.view(), k.view(), v.view(), request))
                 .collect()
         };
         // Bad numbers are the input's fault: the CPU path says so per head.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use ndarray::Array2;
 
 use super::assets::Model;
+use super::cpu;
 use super::protocol::{
     AgainstM, Ask, BackendStatus, FromEngine, HeadAnswer, ModelFacts, SpreadRow, Task,
 };
@@ -168,7 +169,7 @@ impl Session {
         if !host.is_current(id) {
             return;
         }
-        let Some([q, k, v]) = report::head(&trace, state.layer, state.head) else {
+        let Some([q, k, v]) = cpu::head(&trace, state.layer, state.head) else {
             return host.send(failed(format!(
                 "the model has no layer {} head {}",
                 state.layer, state.head
@@ -246,7 +247,7 @@ impl Session {
             if !next_step(host, id, Task::AgainstM, done, total).await {
                 return;
             }
-            let points = report::error_against_m(
+            let points = cpu::error_against_m(
                 q.view(),
                 k.view(),
                 state.temperature,
@@ -281,7 +282,7 @@ impl Session {
                 return;
             }
             let map = spec.build(d);
-            let spread = report::spread(&self.model.weights, ids, trace, state.layer, map.as_ref())
+            let spread = cpu::spread(&self.model.weights, ids, trace, state.layer, map.as_ref())
                 .map_err(|e| e.to_string());
             rows.push(SpreadRow {
                 key: spec.slug().to_string(),
@@ -312,7 +313,7 @@ impl Session {
                 return;
             }
             let Some(inputs) = (0..heads)
-                .map(|h| report::head(trace, layer, h))
+                .map(|h| cpu::head(trace, layer, h))
                 .collect::<Option<Vec<_>>>()
             else {
                 return;

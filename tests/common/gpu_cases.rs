@@ -393,7 +393,7 @@ pub fn tight_budget() -> kernelscope::engine::GpuSettings {
 /// the engine still works afterwards (a refusal is not a broken device).
 pub async fn check_out_of_memory(engine: kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::cpu::analyze;
     use kernelscope::engine::{Engine, GpuError};
     let f64s = |m: &Array2<f32>| m.mapv(f64::from);
     let small = inputs(74, 16, 8, 8, 1.0);
@@ -456,7 +456,8 @@ pub fn check_refused_device(engine: &kernelscope::engine::Engine) {
 /// 1e-4 (TV lies in [0, 1]) for every positive map, both masks; heads are told apart by name.
 pub async fn check_overview(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::report::{Request, mean_tv};
+    use kernelscope::engine::cpu::mean_tv;
+    use kernelscope::engine::report::Request;
     let heads: Vec<[Array2<f64>; 3]> = [(91, 5), (92, 17), (93, 40)]
         .into_iter()
         .map(|(seed, n)| {
@@ -522,7 +523,8 @@ pub fn golden_head(head: &serde_json::Value) -> [Array2<f64>; 3] {
 /// the CPU's (1e-4) in both masks, untrained Hedgehog beside them.
 pub async fn check_trained_hedgehog(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::report::{Request, analyze};
+    use kernelscope::engine::cpu::analyze;
+    use kernelscope::engine::report::Request;
     use kernelscope::kernels::{MapKey, MapSpec};
     let (set, golden) = trained_hedgehog();
     for head in golden["heads"].as_array().expect("heads") {
@@ -866,7 +868,7 @@ pub async fn check_buffer_reuse(engine: &kernelscope::engine::GpuEngine) {
 /// The whole report, both masks: the GPU's equals the CPU's within tolerance.
 pub async fn check_report_both_masks(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::cpu::analyze;
     let x = inputs(71, 24, 16, 16, 1.5);
     let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
     for mask in [Mask::Bidirectional, Mask::Causal] {
@@ -883,7 +885,7 @@ pub async fn check_report_both_masks(engine: &kernelscope::engine::GpuEngine) {
 /// The report on three real heads of the shipped model.
 pub async fn check_real_heads(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::report::{analyze, head};
+    use kernelscope::engine::cpu::{analyze, head};
     use kernelscope::model::{forward::forward, tokenizer::Tokenizer, weights::Weights};
     let w =
         Weights::from_safetensors(include_bytes!("../../assets/model.safetensors")).expect("model");
@@ -917,7 +919,7 @@ pub async fn check_lost_device(
     fresh: kernelscope::engine::GpuEngine,
 ) {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::cpu::analyze;
     use kernelscope::engine::{Engine, GpuError};
     let x = inputs(72, 12, 8, 8, 1.0);
     let (q, k, v) = (f64s(&x.q), f64s(&x.k), f64s(&x.v));
@@ -980,7 +982,7 @@ pub async fn check_streaming_softmax(engine: &kernelscope::engine::GpuEngine) {
 /// A refused device request: the engine is the CPU, with the reason, and answers as the CPU.
 pub async fn check_refused_request() {
     use kernelscope::attention::Mask;
-    use kernelscope::engine::report::analyze;
+    use kernelscope::engine::cpu::analyze;
     use kernelscope::engine::{BackendChoice, Engine};
     let engine = Engine::start_with(BackendChoice::Auto, |_| {}, refused_settings()).await;
     check_refused_device(&engine);

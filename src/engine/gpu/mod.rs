@@ -5,10 +5,10 @@
 
 use std::sync::{Arc, Mutex};
 
+mod analyze;
 mod compare;
 mod linear;
 mod params;
-mod report;
 mod softmax;
 
 use ndarray::{Array2, ArrayView2};

@@ -1,5 +1,5 @@
 //! One head's [`Report`] from the GPU: the same contract as the CPU's
-//! [`crate::engine::report::analyze`]. The maps, their error maps, per-row metrics and kernel
+//! [`crate::engine::cpu::analyze`]. The maps, their error maps, per-row metrics and kernel
 //! pairs run on the GPU; the φ(q) heatmap, output errors and singular-value spectra (an SVD,
 //! which has no kernel) are taken on the host from the GPU's results.
 
@@ -46,7 +46,7 @@ impl GpuEngine {
         }
         if n == 0 || d == 0 || d_v == 0 {
             // Nothing to run: the CPU's (empty) report is exact, and is no GPU failure.
-            return crate::engine::report::analyze(q, k, v, request)
+            return crate::engine::cpu::analyze(q, k, v, request)
                 .map_err(|e| GpuError::Shape(e.to_string()));
         }
         let scale = request.temperature / (d as f64).sqrt();
@@ -185,7 +185,7 @@ struct OverviewHead {
 
 impl GpuEngine {
     /// The all-heads overview: for each head (Q, K, V), the mean total variation between
-    /// softmax and each requested map; the twin of [`crate::engine::report::mean_tv`]. Every
+    /// softmax and each requested map; the twin of [`crate::engine::cpu::mean_tv`]. Every
     /// head is recorded into one submission, and only the per-row metrics are read back.
     pub async fn mean_tv(
         &self,
