@@ -347,24 +347,52 @@ for (const configuration of configurations) {
     }
   });
 
-  test(`${configuration.name}: screenshots of every view at desktop and phone widths`, async () => {
+  test(`${configuration.name}: screenshots of every view at desktop and phone widths; no chart label overlaps another or leaves its chart`, async () => {
     const browser = await launch(configuration);
     try {
       const { page, errors } = await openPage(browser.context);
       for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'phone']]) {
         await page.setViewportSize({ width, height });
         for (const view of ['maps', 'kernel', 'errors', 'spread', 'cost']) {
-          await page.goto(`${server.url}?view=${view}&maps=elu,performer,trig,taylor`);
+          await page.goto(`${server.url}?view=${view}&maps=elu,performer,trig,taylor,hedgehog`);
           await page.getByTestId(`view-${view}`).waitFor({ timeout: 60_000 });
+          // The views whose charts come with the long work: wait for them.
+          const waitFor = { spread: 'spread-chart', kernel: 'error-m-performer', cost: 'cost-tradeoff' }[view];
+          if (waitFor) await page.getByTestId(waitFor).waitFor({ timeout: 120_000 });
           await page.waitForTimeout(200);
           await saveScreenshot(page, `view-${view}-${label}-${configuration.name}`);
+          await assertChartLabelsClear(page, view);
         }
       }
+      // The error-against-cost chart names every map beside its point.
+      await page.goto(`${server.url}?view=cost&maps=elu,performer,trig,taylor,hedgehog`);
+      const tradeoff = page.getByTestId('cost-tradeoff');
+      await tradeoff.waitFor({ timeout: 60_000 });
+      const names = JSON.parse(await tradeoff.getAttribute('data-series')).map(([name]) => name);
+      const written = JSON.parse(await tradeoff.getAttribute('data-labels')).map((b) => b.text);
+      for (const name of names) assert.ok(written.filter((t) => t === name).length >= 2, `${name}: in the legend and beside its point`);
       assert.deepEqual(errors, [], 'no console errors');
     } finally {
       await browser.close();
     }
   });
+}
+
+/** Every chart's text boxes (its data-labels) stay inside the chart and never overlap. */
+async function assertChartLabelsClear(page, view) {
+  const charts = await page.locator('figure.chart').all();
+  for (const chart of charts) {
+    const id = await chart.getAttribute('data-testid');
+    const boxes = JSON.parse(await chart.getAttribute('data-labels'));
+    assert.ok(boxes.length > 0, `${view}/${id}: labels`);
+    for (const [i, a] of boxes.entries()) {
+      assert.ok(a.x >= 0 && a.y >= 0 && a.x + a.w <= 460 && a.y + a.h <= 280, `${view}/${id}: “${a.text}” leaves the chart`);
+      for (const b of boxes.slice(i + 1)) {
+        const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+        assert.ok(!overlap, `${view}/${id}: “${a.text}” overlaps “${b.text}”`);
+      }
+    }
+  }
 }
 
 for (const configuration of configurations) {

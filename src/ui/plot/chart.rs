@@ -9,47 +9,48 @@ use web_sys::HtmlCanvasElement;
 use super::canvas::{context, export_png, ink, paper};
 use super::colour::series_colour;
 use super::data::ChartPlot;
-use super::scales::{Axes, CHART_H, CHART_W, PAD_B, PAD_L, PAD_R, PAD_T, fmt, ticks};
+use super::layout::{ChartLayout, LABEL_FONT, POINT, SWATCH, TITLE_FONT, TextBox, estimate_width};
+use super::scales::{CHART_H, CHART_W, PAD_B, PAD_L, PAD_R, fmt};
 
-fn draw_chart(canvas: &HtmlCanvasElement, plot: &ChartPlot, cursor: Option<(usize, usize)>) {
+/// Fill `b`'s text at its box (left-aligned, on the box's baseline).
+fn write(ctx: &web_sys::CanvasRenderingContext2d, b: &TextBox) {
+    ctx.fill_text(&b.text, b.x, b.y + b.h - 3.0).ok();
+}
+
+fn draw_chart(
+    canvas: &HtmlCanvasElement,
+    plot: &ChartPlot,
+    layout: &ChartLayout,
+    cursor: Option<(usize, usize)>,
+) {
     canvas.set_width(CHART_W as u32);
     canvas.set_height(CHART_H as u32);
     let Some(ctx) = context(canvas) else { return };
-    let axes = Axes::fit(plot);
+    let axes = &layout.axes;
+    let top = axes.top;
     ctx.set_fill_style_str(paper());
     ctx.fill_rect(0.0, 0.0, CHART_W, CHART_H);
     ctx.set_fill_style_str(ink());
     ctx.set_stroke_style_str(ink());
-    ctx.set_font("13px system-ui, sans-serif");
-    ctx.fill_text(&plot.title, 4.0, 15.0).ok();
-    // Legend.
-    ctx.set_font("11px system-ui, sans-serif");
-    let mut lx = PAD_L;
-    for (i, s) in plot.series.iter().enumerate() {
-        ctx.set_fill_style_str(&series_colour(i));
-        ctx.fill_rect(lx, 22.0, 10.0, 10.0);
+    ctx.set_text_align("left");
+    ctx.set_font(&format!("{TITLE_FONT}px system-ui, sans-serif"));
+    write(&ctx, &layout.title);
+    ctx.set_font(&format!("{LABEL_FONT}px system-ui, sans-serif"));
+    for (i, b) in &layout.legend {
+        ctx.set_fill_style_str(&series_colour(*i));
+        ctx.fill_rect(b.x - SWATCH - 3.0, b.y + 2.0, SWATCH, SWATCH);
         ctx.set_fill_style_str(ink());
-        ctx.fill_text(&s.name, lx + 13.0, 31.0).ok();
-        lx += 20.0 + 6.5 * s.name.chars().count() as f64;
+        write(&ctx, b);
     }
     // Axes and ticks.
     ctx.set_line_width(1.0);
     ctx.begin_path();
-    ctx.move_to(PAD_L, PAD_T);
+    ctx.move_to(PAD_L, top);
     ctx.line_to(PAD_L, CHART_H - PAD_B);
     ctx.line_to(CHART_W - PAD_R, CHART_H - PAD_B);
     ctx.stroke();
-    ctx.set_text_align("center");
-    for (v, label) in ticks(axes.x, axes.log_x) {
-        if let Some(x) = axes.px(v) {
-            ctx.fill_text(&label, x, CHART_H - PAD_B + 14.0).ok();
-        }
-    }
-    ctx.set_text_align("right");
-    for (v, label) in ticks(axes.y, axes.log_y) {
-        if let Some(y) = axes.py(v) {
-            ctx.fill_text(&label, PAD_L - 4.0, y + 4.0).ok();
-        }
+    for (_, b) in layout.x_ticks.iter().chain(&layout.y_ticks) {
+        write(&ctx, b);
     }
     ctx.set_text_align("center");
     ctx.fill_text(
@@ -59,7 +60,7 @@ fn draw_chart(canvas: &HtmlCanvasElement, plot: &ChartPlot, cursor: Option<(usiz
     )
     .ok();
     ctx.save();
-    ctx.translate(12.0, (PAD_T + CHART_H - PAD_B) / 2.0).ok();
+    ctx.translate(12.0, (top + CHART_H - PAD_B) / 2.0).ok();
     ctx.rotate(-std::f64::consts::FRAC_PI_2).ok();
     ctx.fill_text(&plot.y_label, 0.0, 0.0).ok();
     ctx.restore();
@@ -88,19 +89,17 @@ fn draw_chart(canvas: &HtmlCanvasElement, plot: &ChartPlot, cursor: Option<(usiz
             ctx.stroke();
         }
         ctx.set_line_dash(&js_sys::Array::new()).ok();
-        ctx.fill_text("y = x", CHART_W - PAD_R - 40.0, PAD_T + 12.0)
+        ctx.fill_text("y = x", CHART_W - PAD_R - 40.0, top + 12.0)
             .ok();
     }
-    for (x, label) in &plot.markers {
-        if let Some(px) = axes.px(*x) {
-            ctx.set_stroke_style_str("#e8590c");
-            ctx.begin_path();
-            ctx.move_to(px, PAD_T);
-            ctx.line_to(px, CHART_H - PAD_B);
-            ctx.stroke();
-            ctx.set_fill_style_str("#e8590c");
-            ctx.fill_text(label, px + 3.0, PAD_T + 10.0).ok();
-        }
+    for (px, b) in &layout.markers {
+        ctx.set_stroke_style_str("#e8590c");
+        ctx.begin_path();
+        ctx.move_to(*px, b.y + b.h);
+        ctx.line_to(*px, CHART_H - PAD_B);
+        ctx.stroke();
+        ctx.set_fill_style_str("#e8590c");
+        write(&ctx, b);
     }
     for (i, s) in plot.series.iter().enumerate() {
         let colour = series_colour(i);
@@ -132,13 +131,22 @@ fn draw_chart(canvas: &HtmlCanvasElement, plot: &ChartPlot, cursor: Option<(usiz
         ctx.set_fill_style_str(&colour);
         ctx.set_line_width(1.5);
         if s.scatter {
-            ctx.set_global_alpha(0.6);
+            // A few points are drawn large and solid; a dense cloud smaller and translucent, so
+            // that its density still shows.
+            let (half, alpha) = if s.points.len() <= 50 {
+                (POINT, 1.0)
+            } else {
+                (2.5, 0.5)
+            };
+            ctx.set_global_alpha(alpha);
             for &(x, y) in &s.points {
                 // Points off a log axis (zero or negative estimates) sit on its edge, hollow.
                 let px = axes.px(x).unwrap_or(PAD_L);
                 match axes.py(y) {
-                    Some(py) => ctx.fill_rect(px - 1.5, py - 1.5, 3.0, 3.0),
-                    None => ctx.stroke_rect(px - 2.0, CHART_H - PAD_B - 2.0, 4.0, 4.0),
+                    Some(py) => ctx.fill_rect(px - half, py - half, 2.0 * half, 2.0 * half),
+                    None => {
+                        ctx.stroke_rect(px - half, CHART_H - PAD_B - half, 2.0 * half, 2.0 * half)
+                    }
                 }
             }
             ctx.set_global_alpha(1.0);
@@ -161,6 +169,10 @@ fn draw_chart(canvas: &HtmlCanvasElement, plot: &ChartPlot, cursor: Option<(usiz
             ctx.stroke();
         }
     }
+    for (i, b) in &layout.point_labels {
+        ctx.set_fill_style_str(&series_colour(*i));
+        write(&ctx, b);
+    }
     if let Some((si, pi)) = cursor
         && let Some(&(x, y)) = plot.series.get(si).and_then(|s| s.points.get(pi))
         && let (Some(px), Some(py)) = (axes.px(x), axes.py(y))
@@ -176,17 +188,19 @@ fn draw_chart(canvas: &HtmlCanvasElement, plot: &ChartPlot, cursor: Option<(usiz
 pub fn Chart(plot: ChartPlot) -> impl IntoView {
     let canvas_ref = NodeRef::<Canvas>::new();
     let cursor = RwSignal::new(None::<(usize, usize)>);
+    let layout = Arc::new(ChartLayout::new(&plot, &estimate_width));
     let plot = Arc::new(plot);
-    let drawn = plot.clone();
+    let (drawn, drawn_layout) = (plot.clone(), layout.clone());
     Effect::new(move |_| {
         let at = cursor.get();
         if let Some(canvas) = canvas_ref.get() {
-            draw_chart(&canvas, &drawn, at);
+            draw_chart(&canvas, &drawn, &drawn_layout, at);
         }
     });
     let near = plot.clone();
+    let near_layout = layout.clone();
     let on_move = move |ev: web_sys::MouseEvent| {
-        let axes = Axes::fit(&near);
+        let axes = &near_layout.axes;
         let (mx, my) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
         let mut best = None;
         let mut best_d = 400.0;
@@ -261,11 +275,19 @@ pub fn Chart(plot: ChartPlot) -> impl IntoView {
         "{}: {} against {}; focus it and use the arrow keys to read values",
         plot.title, plot.y_label, plot.x_label
     );
+    // Where every label went, for the tests that check none overlaps or leaves the chart.
+    let labels = serde_json::to_string(&layout.boxes()).unwrap_or_default();
+    // Labels with no room on the chart are written under it instead.
+    let overflow = (!layout.overflow.is_empty()).then(|| {
+        view! { <span class="overflow" data-testid="chart-overflow">{layout.overflow.join(" · ")}</span> }
+    });
     view! {
-        <figure class="plot chart" data-testid=plot.testid.clone() data-series=series_json>
+        <figure class="plot chart" data-testid=plot.testid.clone() data-series=series_json
+            data-labels=labels title=plot.title.clone()>
             <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria
                 on:mousemove=on_move on:keydown=on_key></canvas>
             <figcaption>
+                {overflow}
                 <span class="readout" aria-live="polite" data-testid="readout">{readout}</span>
                 <button class="export" on:click=export>"Export PNG"</button>
             </figcaption>

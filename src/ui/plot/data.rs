@@ -107,6 +107,10 @@ pub struct ChartPlot {
     pub diagonal: bool,
     /// Vertical lines with a label (e.g. the crossover N).
     pub markers: Vec<(f64, String)>,
+    /// The x axis counts (layers, tokens): whole-number ticks only.
+    pub integer_x: bool,
+    /// Write each point's series name beside it (a scatter of one point per map).
+    pub label_points: bool,
     pub testid: String,
 }
 

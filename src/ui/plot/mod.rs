@@ -8,6 +8,7 @@
 
 pub mod colour;
 pub mod data;
+pub mod layout;
 pub mod scales;
 
 #[cfg(target_arch = "wasm32")]

@@ -44,16 +44,19 @@ pub const PAD_R: f64 = 16.0;
 pub const PAD_T: f64 = 40.0;
 pub const PAD_B: f64 = 44.0;
 
-/// A chart's axes, fitted to its data: the ranges (in log10 units on a log axis).
+/// A chart's axes, fitted to its data: the ranges (in log10 units on a log axis), and the top
+/// of the plot area (below the title, the legend and any marker labels).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Axes {
     pub x: (f64, f64),
     pub y: (f64, f64),
     pub log_x: bool,
     pub log_y: bool,
+    pub top: f64,
 }
 
 impl Axes {
-    pub fn fit(plot: &ChartPlot) -> Self {
+    pub fn fit(plot: &ChartPlot, top: f64) -> Self {
         let t = |v: f64, log: bool| if log { v.max(1e-300).log10() } else { v };
         let mut xs = Vec::new();
         let mut ys = Vec::new();
@@ -99,6 +102,7 @@ impl Axes {
             y,
             log_x: plot.log_x,
             log_y: plot.log_y,
+            top,
         }
     }
 
@@ -119,12 +123,15 @@ impl Axes {
         } else {
             v
         };
-        Some(CHART_H - PAD_B - (v - self.y.0) / (self.y.1 - self.y.0) * (CHART_H - PAD_T - PAD_B))
+        Some(
+            CHART_H - PAD_B - (v - self.y.0) / (self.y.1 - self.y.0) * (CHART_H - self.top - PAD_B),
+        )
     }
 }
 
-/// Tick values and their labels over `range` (log10 units on a log axis).
-pub fn ticks(range: (f64, f64), log: bool) -> Vec<(f64, String)> {
+/// Tick values and their labels over `range` (log10 units on a log axis); on an `integer` axis
+/// (layers, counts) only whole numbers.
+pub fn ticks(range: (f64, f64), log: bool, integer: bool) -> Vec<(f64, String)> {
     if log {
         let (lo, hi) = (range.0.ceil() as i32, range.1.floor() as i32);
         let every = ((hi - lo) / 6 + 1).max(1);
@@ -141,8 +148,13 @@ pub fn ticks(range: (f64, f64), log: bool) -> Vec<(f64, String)> {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(mag * 10.0);
+    let step = if integer { step.max(1.0).round() } else { step };
     // As many decimals as the step needs, and no more.
-    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    let decimals = if integer {
+        0
+    } else {
+        (-step.log10().floor()).max(0.0) as usize
+    };
     let mut t = (range.0 / step).ceil() * step;
     let mut out = Vec::new();
     while t <= range.1 + 1e-12 && out.len() < 12 {
@@ -176,20 +188,22 @@ mod tests {
             log_y,
             diagonal: false,
             markers: Vec::new(),
+            integer_x: false,
+            label_points: false,
             testid: "t".into(),
         }
     }
 
     #[test]
     fn linear_ticks_are_round_steps_inside_the_range() {
-        let t = ticks((0.0, 1.0), false);
+        let t = ticks((0.0, 1.0), false, false);
         let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(labels, ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]);
         // A tick at rounding distance from zero reads 0, never −0.
-        let t = ticks((-0.30000000000000004, 0.3), false);
+        let t = ticks((-0.30000000000000004, 0.3), false, false);
         assert!(t.iter().any(|(v, l)| *v == 0.0 && l == "0.0"), "{t:?}");
         for range in [(0.0, 1e-9), (-5.0, 1e6), (3.0, 3.0 + 1e-12)] {
-            let t = ticks(range, false);
+            let t = ticks(range, false, false);
             assert!(t.len() <= 12, "{range:?}: {t:?}");
             assert!(
                 t.iter()
@@ -200,7 +214,7 @@ mod tests {
 
     #[test]
     fn log_ticks_are_powers_of_ten() {
-        let t = ticks((0.0, 3.0), true);
+        let t = ticks((0.0, 3.0), true, false);
         let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(labels, ["1e0", "1e1", "1e2", "1e3"]);
         assert_eq!(t[2].0, 100.0);
@@ -208,17 +222,17 @@ mod tests {
 
     #[test]
     fn axes_fit_the_data_and_map_it_inside_the_plot_area() {
-        let axes = Axes::fit(&chart(vec![(1.0, 10.0), (4.0, 30.0)], false, false));
+        let axes = Axes::fit(&chart(vec![(1.0, 10.0), (4.0, 30.0)], false, false), PAD_T);
         let (left, right) = (axes.px(1.0).unwrap(), axes.px(4.0).unwrap());
         let (low, high) = (axes.py(10.0).unwrap(), axes.py(30.0).unwrap());
         assert!(PAD_L <= left && left < right && right <= CHART_W - PAD_R);
         // Larger values sit higher, that is nearer the top.
         assert!(PAD_T <= high && high < low && low <= CHART_H - PAD_B);
         // Nothing finite to fit: a unit range, not NaN.
-        let empty = Axes::fit(&chart(vec![(f64::NAN, 1.0)], false, false));
+        let empty = Axes::fit(&chart(vec![(f64::NAN, 1.0)], false, false), PAD_T);
         assert_eq!(empty.x, (0.0, 1.0));
         // A log axis cannot show zero or a negative value.
-        let log = Axes::fit(&chart(vec![(1.0, 1.0), (100.0, 10.0)], true, true));
+        let log = Axes::fit(&chart(vec![(1.0, 1.0), (100.0, 10.0)], true, true), PAD_T);
         assert_eq!(log.px(0.0), None);
         assert_eq!(log.py(-1.0), None);
         assert!(log.px(10.0).unwrap() > log.px(1.0).unwrap());

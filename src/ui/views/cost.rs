@@ -50,6 +50,8 @@ pub(super) fn MeasuredSweep(engine: EngineLink, query: String) -> impl IntoView 
                 log_y: true,
                 diagonal: false,
                 markers,
+                integer_x: true,
+                label_points: false,
                 testid: "cost-measured".into(),
             };
             view! { <Chart plot=plot /> }
@@ -106,6 +108,8 @@ pub(super) fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView 
         log_y: true,
         diagonal: false,
         markers,
+        integer_x: true,
+        label_points: false,
         testid: "cost-flops".into(),
     };
     let tradeoff = ChartPlot {
@@ -125,6 +129,8 @@ pub(super) fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView 
         log_y: false,
         diagonal: false,
         markers: vec![],
+        integer_x: false,
+        label_points: true,
         testid: "cost-tradeoff".into(),
     };
     view! {

@@ -34,6 +34,8 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
                 log_y: false,
                 diagonal: false,
                 markers: vec![],
+                integer_x: true,
+                label_points: false,
                 testid: format!("rows-{}", m.key),
             };
             let spectrum = m.spectrum.as_ref().zip(r.softmax_spectrum.as_ref()).map(|(lin, soft)| {
@@ -51,6 +53,8 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
                     log_y: true,
                     diagonal: false,
                     markers: vec![(m.feature_dim as f64, format!("feature dim {}", m.feature_dim))],
+                    integer_x: true,
+                    label_points: false,
                     testid: format!("spectrum-{}", m.key),
                 }
             });

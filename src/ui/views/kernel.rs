@@ -47,6 +47,8 @@ pub(super) fn KernelView(
                 log_y: true,
                 diagonal: true,
                 markers: vec![],
+                integer_x: false,
+                label_points: false,
                 testid: format!("kernel-{}", m.key),
             };
             let features = keep_rows(&m.query_features, &kept);
@@ -91,6 +93,8 @@ pub(super) fn KernelView(
                             log_y: true,
                             diagonal: false,
                             markers: vec![(chosen_m as f64, format!("m = {chosen_m}"))],
+                            integer_x: false,
+                            label_points: false,
                             testid: format!("error-m-{key}"),
                         };
                         view! { <Chart plot=plot /> }.into_any()

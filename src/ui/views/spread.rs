@@ -45,6 +45,8 @@ pub(super) fn SpreadView(
             log_y: false,
             diagonal: false,
             markers: vec![],
+            integer_x: true,
+            label_points: false,
             testid: "spread-chart".into(),
         };
         view! { <Chart plot=plot /> }
