@@ -71,15 +71,6 @@ impl Report {
             }
         }
     }
-
-    /// The largest weight of any map: the shared top of the maps' colour scale.
-    pub fn largest_weight(&self) -> f64 {
-        let top = |a: &Array2<f64>| a.iter().copied().fold(0.0f64, f64::max);
-        self.maps
-            .iter()
-            .map(|m| top(&m.attention.weights))
-            .fold(top(&self.softmax.weights), f64::max)
-    }
 }
 
 /// How swapping one layer's softmax for a linear map moves what comes after it.

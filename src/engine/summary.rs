@@ -33,6 +33,8 @@ pub struct MapSummary {
 pub struct HeadSummary {
     pub softmax_mean_entropy: f64,
     pub maps: Vec<MapSummary>,
+    /// The largest weight of softmax and every map: the top of the maps' shared colour scale.
+    pub largest_weight: f64,
 }
 
 /// The mean of the finite values (0 when there are none).
@@ -42,8 +44,14 @@ fn finite_mean(values: &[f64]) -> f64 {
 }
 
 pub fn head_summary(report: &Report) -> HeadSummary {
+    let top = |a: &ndarray::Array2<f64>| a.iter().copied().fold(0.0f64, f64::max);
     HeadSummary {
         softmax_mean_entropy: finite_mean(&report.softmax_entropy),
+        largest_weight: report
+            .maps
+            .iter()
+            .map(|m| top(&m.attention.weights))
+            .fold(top(&report.softmax.weights), f64::max),
         maps: report
             .maps
             .iter()
