@@ -341,3 +341,27 @@ fn relu_attention_cannot_tell_q_from_2q_but_softmax_can() {
     let softmax = softmax_attention(q.view(), k.view(), v.view(), 0.5, Mask::Bidirectional);
     assert!(collisions(q.view(), &softmax.weights).is_empty());
 }
+
+/// Every pair counts: an estimate that overflows where the exact kernel is finite is the map's
+/// error (infinite), while a pair whose exact kernel overflows is left out and counted.
+#[test]
+fn kernel_statistics_count_every_pair() {
+    use kernelscope::metrics::kernel_summary;
+    let exact = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    let fine = kernel_summary(exact.clone(), ndarray::array![[1.0, 2.0], [3.0, 5.0]]);
+    assert_eq!((fine.overflowed, fine.estimate_overflowed), (0, 0));
+    assert!((fine.relative_frobenius - 1.0 / 30f64.sqrt()).abs() < 1e-12);
+
+    let bad_estimate = kernel_summary(
+        exact.clone(),
+        ndarray::array![[1.0, f64::INFINITY], [3.0, 4.0]],
+    );
+    assert_eq!(bad_estimate.estimate_overflowed, 1);
+    assert_eq!(bad_estimate.relative_frobenius, f64::INFINITY);
+    assert_eq!(bad_estimate.mse, f64::INFINITY);
+
+    let exact_overflows = ndarray::array![[1.0, f64::INFINITY], [3.0, 4.0]];
+    let left_out = kernel_summary(exact_overflows, ndarray::array![[1.0, 7.0], [3.0, 4.0]]);
+    assert_eq!((left_out.overflowed, left_out.estimate_overflowed), (1, 0));
+    assert_eq!(left_out.relative_frobenius, 0.0);
+}

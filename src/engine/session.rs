@@ -204,7 +204,7 @@ impl Session {
             .filter(|(_, spec)| spec.random.is_some())
             .map(|(m, spec)| (m.key.clone(), m.name.clone(), spec.clone()))
             .collect();
-        let summary = head_summary(&report);
+        let summary = head_summary(&report, q.view(), k.view(), state.causal);
         let cost = cost_model(&report, &summary);
         report.trim_for(state.view);
         host.send(FromEngine::Head {

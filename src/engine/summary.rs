@@ -35,6 +35,9 @@ pub struct HeadSummary {
     pub maps: Vec<MapSummary>,
     /// The largest weight of softmax and every map: the top of the maps' shared colour scale.
     pub largest_weight: f64,
+    /// The smallest and largest score s·q·k over the pairs the mask lets through: where the
+    /// scores are large, random features' variance explodes.
+    pub score_range: (f64, f64),
 }
 
 /// The mean of the finite values (0 when there are none).
@@ -43,9 +46,27 @@ fn finite_mean(values: &[f64]) -> f64 {
     finite.iter().sum::<f64>() / finite.len().max(1) as f64
 }
 
-pub fn head_summary(report: &Report) -> HeadSummary {
+/// The read-outs of one head's report, given its Q and K (for the score range) and mask.
+pub fn head_summary(
+    report: &Report,
+    q: ndarray::ArrayView2<'_, f64>,
+    k: ndarray::ArrayView2<'_, f64>,
+    causal: bool,
+) -> HeadSummary {
     let top = |a: &ndarray::Array2<f64>| a.iter().copied().fold(0.0f64, f64::max);
+    let scores = q.dot(&k.t()) * report.scale;
+    let score_range = scores
+        .indexed_iter()
+        .filter(|((i, j), s)| (!causal || j <= i) && s.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, &s)| {
+            (lo.min(s), hi.max(s))
+        });
     HeadSummary {
+        score_range: if score_range.0 <= score_range.1 {
+            score_range
+        } else {
+            (0.0, 0.0)
+        },
         softmax_mean_entropy: finite_mean(&report.softmax_entropy),
         largest_weight: report
             .maps

@@ -148,7 +148,8 @@ pub fn output_error(exact: &Array2<f64>, approx: &Array2<f64>) -> OutputError {
 pub struct KernelComparison {
     pub exact: Array2<f64>,
     pub approx: Array2<f64>,
-    /// Mean of `(approx − exact)²` over finite pairs.
+    /// Mean of `(approx − exact)²` over the pairs whose exact kernel is finite (∞ if any of
+    /// their estimates is not).
     pub mse: f64,
     /// Largest `|approx − exact| / exact`.
     pub max_relative_error: f64,
@@ -158,6 +159,9 @@ pub struct KernelComparison {
     pub relative_frobenius: f64,
     /// Pairs whose exact kernel overflows f64 (s·q·k > 709); left out of the statistics.
     pub overflowed: usize,
+    /// Pairs whose exact kernel is finite but whose estimate is not (a trig estimate can
+    /// overflow): errors of the map, so they make the error statistics infinite.
+    pub estimate_overflowed: usize,
 }
 
 pub fn kernel_comparison(
@@ -191,13 +195,20 @@ pub fn kernel_comparison(
 /// The statistics of [`KernelComparison`] for given exact and approximate kernel matrices
 /// (also used for the GPU's kernel pairs).
 pub fn kernel_summary(exact: Array2<f64>, approx: Array2<f64>) -> KernelComparison {
+    // Only the pairs the exact kernel cannot represent are left out; an estimate that is not
+    // finite where the exact kernel is, is the map's error and is counted as such.
+    let overflowed = exact.iter().filter(|e| !e.is_finite()).count();
+    let estimate_overflowed = exact
+        .iter()
+        .zip(approx.iter())
+        .filter(|(e, a)| e.is_finite() && !a.is_finite())
+        .count();
     let pairs: Vec<(f64, f64)> = exact
         .iter()
         .zip(approx.iter())
         .filter(|(e, a)| e.is_finite() && a.is_finite())
         .map(|(&e, &a)| (e, a))
         .collect();
-    let overflowed = exact.len() - pairs.len();
     let count = pairs.len().max(1) as f64;
     let mse = pairs.iter().map(|(e, a)| (a - e).powi(2)).sum::<f64>() / count;
     let max_relative_error = pairs
@@ -210,12 +221,21 @@ pub fn kernel_summary(exact: Array2<f64>, approx: Array2<f64>) -> KernelComparis
         .sum::<f64>()
         .sqrt();
     let base = pairs.iter().map(|(e, _)| e * e).sum::<f64>().sqrt();
+    let infinite_if_any = |x: f64| {
+        if estimate_overflowed > 0 {
+            f64::INFINITY
+        } else {
+            x
+        }
+    };
     KernelComparison {
-        mse,
-        max_relative_error,
+        mse: infinite_if_any(mse),
+        max_relative_error: infinite_if_any(max_relative_error),
+        // Over the pairs where both are finite.
         correlation: pearson(&pairs),
-        relative_frobenius: relative(diff, base),
+        relative_frobenius: infinite_if_any(relative(diff, base)),
         overflowed,
+        estimate_overflowed,
         exact,
         approx,
     }

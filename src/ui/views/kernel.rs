@@ -69,6 +69,7 @@ pub(super) fn KernelView(
                 testid: format!("features-{}", m.key),
             };
             let (key, name, chosen_m) = (m.key.clone(), m.name.clone(), s.m);
+            let score_range = analysis.summary.score_range;
             let random = crate::state::MapKey::parse(&key).is_some_and(|k| k.is_random());
             let against_m = move || {
                 let series = engine.against_m.with(|a| {
@@ -97,7 +98,12 @@ pub(super) fn KernelView(
                             label_points: false,
                             testid: format!("error-m-{key}"),
                         };
-                        view! { <Chart plot=plot /> }.into_any()
+                        let why = against_m_note(&sweep, score_range);
+                        view! {
+                            <Chart plot=plot />
+                            <p class="explain" data-testid=format!("why-{key}")>{why}</p>
+                        }
+                        .into_any()
                     }
                     None if random => progress_note(engine, id, Task::AgainstM).into_any(),
                     None => ().into_any(),
@@ -107,9 +113,10 @@ pub(super) fn KernelView(
                 <div class="card">
                     <Chart plot=scatter />
                     <p class="stats">{format!(
-                        "relative error {} · correlation {} · {} pairs ≤ 0 (hollow, on the axis){}",
+                        "relative error {} · correlation {} · {} pairs ≤ 0 (hollow, on the axis){}{}",
                         fmt(kernel.relative_frobenius), fmt(kernel.correlation), below,
-                        if kernel.overflowed > 0 { format!(" · {} pairs overflow f64", kernel.overflowed) } else { String::new() }
+                        if kernel.overflowed > 0 { format!(" · {} pairs' exact kernel overflows f64 (left out)", kernel.overflowed) } else { String::new() },
+                        if kernel.estimate_overflowed > 0 { format!(" · {} estimates overflow f64 (counted: the error is infinite)", kernel.estimate_overflowed) } else { String::new() }
                     )}</p>
                     <Heatmap plot=feature_plot hovered=hovered />
                     {against_m}
@@ -128,5 +135,44 @@ pub(super) fn KernelView(
             </p>
         </div>
         <div class="cards">{cards}</div>
+    }
+}
+
+/// Why the error against m looks as it does on this head, in numbers: does it fall like 1/√m
+/// from the smallest m to the largest, and how large are the scores it estimates exp of?
+fn against_m_note(sweep: &[crate::metrics::ErrorAtM], (lo, hi): (f64, f64)) -> String {
+    let (Some(first), Some(last)) = (sweep.first(), sweep.last()) else {
+        return String::new();
+    };
+    let predicted = (last.m as f64 / first.m.max(1) as f64).sqrt();
+    let fell = first.mean / last.mean;
+    let scores = format!(
+        "The scores s·q·k on this head run from {} to {}.",
+        fmt(lo),
+        fmt(hi)
+    );
+    if fell.is_finite() && fell >= predicted / 2.0 {
+        format!(
+            "Here the error falls as random features promise: from {} at m = {} to {} at m = {}, {}× lower, where 1/√m predicts {}×. {scores}",
+            fmt(first.mean),
+            first.m,
+            fmt(last.mean),
+            last.m,
+            fmt(fell),
+            fmt(predicted)
+        )
+    } else {
+        format!(
+            "Here the error does not fall like 1/√m: from {} at m = {} to {} at m = {}, {}× lower, where 1/√m predicts {}×. {scores} \
+             The variance of each random feature grows exponentially with the scores, so with scores this far from 0 a few features \
+             dominate every estimate, seeds disagree (the wide band), and 1/√m only sets in at an m far beyond {}.",
+            fmt(first.mean),
+            first.m,
+            fmt(last.mean),
+            last.m,
+            fmt(fell),
+            fmt(predicted),
+            last.m
+        )
     }
 }
