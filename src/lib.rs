@@ -6,6 +6,7 @@
 pub mod attention;
 pub mod engine;
 pub mod kernels;
+pub mod lesson;
 pub mod metrics;
 pub mod model;
 pub mod state;

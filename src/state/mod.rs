@@ -107,6 +107,9 @@ pub struct AppState {
     pub backend: BackendChoice,
     /// One view alone, compact, for an iframe.
     pub embed: bool,
+    /// The lesson step being read (1 to 7), if any: its state is the base the other settings
+    /// of a link change.
+    pub lesson: Option<usize>,
 }
 
 impl Default for AppState {
@@ -130,6 +133,7 @@ impl Default for AppState {
             view: View::Maps,
             backend: BackendChoice::Auto,
             embed: false,
+            lesson: None,
         }
     }
 }
@@ -217,11 +221,40 @@ fn number<T: std::str::FromStr + PartialOrd>(value: &str, lo: T, hi: T) -> Optio
 }
 
 impl AppState {
-    /// Parse a query string, with or without its leading `?`.
+    /// The state a lesson step starts from (the default state outside the lesson).
+    pub fn lesson_base(step: Option<usize>) -> Self {
+        match step.and_then(crate::lesson::step) {
+            Some(s) => Self {
+                lesson: step,
+                ..Self::from_query(s.preset).0
+            },
+            None => Self::default(),
+        }
+    }
+
+    /// Parse a query string, with or without its leading `?`. A lesson step's state is the
+    /// base; the link's other settings change it.
     pub fn from_query(query: &str) -> (Self, Vec<Notice>) {
         let query = query.strip_prefix('?').unwrap_or(query);
-        let mut state = AppState::default();
         let mut notices = Vec::new();
+        let lesson = form_urlencoded::parse(query.as_bytes())
+            .filter(|(key, _)| key == "lesson")
+            .last()
+            .and_then(|(_, value)| {
+                let step = number(value.trim(), 1, crate::lesson::STEPS.len());
+                if step.is_none() {
+                    notices.push(Notice {
+                        key: "lesson".into(),
+                        message: format!(
+                            "lesson “{}” is not a step from 1 to {}; showing the explorer",
+                            echo(value.trim()),
+                            crate::lesson::STEPS.len()
+                        ),
+                    });
+                }
+                step
+            });
+        let mut state = Self::lesson_base(lesson);
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             let raw = value.as_ref();
             let value = raw.trim();
@@ -315,6 +348,8 @@ impl AppState {
                     Some(e) => state.embed = e,
                     None => reject("is not 0 or 1; showing the whole app".into()),
                 },
+                // Read above, before the rest: it sets the base state.
+                "lesson" => {}
                 // Keys of later versions or of other tools are left alone, not reported.
                 _ => {}
             }
@@ -322,11 +357,15 @@ impl AppState {
         (state, notices)
     }
 
-    /// The query string (without `?`) that reproduces this state; defaults are left out.
+    /// The query string (without `?`) that reproduces this state; what equals the base (the
+    /// lesson step's state, or the defaults) is left out.
     pub fn to_query(&self) -> String {
-        let d = AppState::default();
+        let d = AppState::lesson_base(self.lesson);
         let mut query = form_urlencoded::Serializer::new(String::new());
         let bit = |b: bool| if b { "1" } else { "0" };
+        if let Some(step) = d.lesson {
+            query.append_pair("lesson", &step.to_string());
+        }
         if self.text != d.text {
             query.append_pair("text", &self.text);
         }
@@ -457,10 +496,41 @@ mod more_tests {
             view: View::Spread,
             backend: BackendChoice::Cpu,
             embed: true,
+            lesson: None,
         };
         let (back, notices) = AppState::from_query(&state.to_query());
         assert_eq!(back, state);
         assert!(notices.is_empty(), "{notices:?}");
+        // In a lesson, the same state round-trips too, written as changes to the step's.
+        let lesson = AppState {
+            lesson: Some(3),
+            ..state
+        };
+        let (back, notices) = AppState::from_query(&lesson.to_query());
+        assert_eq!(back, lesson);
+        assert!(notices.is_empty(), "{notices:?}");
+    }
+
+    #[test]
+    fn a_lesson_link_is_short_and_a_bad_step_is_a_notice() {
+        let (step, notices) = AppState::from_query("?lesson=2");
+        assert!(notices.is_empty());
+        assert_eq!(step.lesson, Some(2));
+        assert_eq!(step.view, View::Kernel);
+        assert_eq!(step.to_query(), "lesson=2");
+        // The reader's own text stays in the link, on top of the step.
+        let mine = AppState {
+            text: "my own text".into(),
+            ..step
+        };
+        assert_eq!(mine.to_query(), "lesson=2&text=my+own+text");
+        let (back, _) = AppState::from_query(&mine.to_query());
+        assert_eq!(back, mine);
+        for bad in ["lesson=0", "lesson=8", "lesson=two", "lesson=-1"] {
+            let (state, notices) = AppState::from_query(bad);
+            assert_eq!(state.lesson, None, "{bad}");
+            assert_eq!(notices.len(), 1, "{bad}");
+        }
     }
 
     #[test]
