@@ -128,6 +128,8 @@ pub struct HeadAnswer {
     pub summary: HeadSummary,
     /// FLOPs as N grows, and error against cost at this N.
     pub cost: CostModel,
+    /// In a lesson step, the facts its sentences state.
+    pub lesson: Option<crate::lesson::Facts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -206,12 +206,16 @@ impl Session {
             .collect();
         let summary = head_summary(&report, q.view(), k.view(), state.causal);
         let cost = cost_model(&report, &summary);
+        let lesson = state
+            .lesson
+            .map(|step| crate::lesson::facts(step, &report, &summary, q.view()));
         report.trim_for(state.view);
         host.send(FromEngine::Head {
             id,
             head: Box::new(Ok(HeadAnswer {
                 summary,
                 cost,
+                lesson,
                 report,
                 on_gpu,
                 layer: state.layer,

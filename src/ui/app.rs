@@ -5,7 +5,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::client::{EngineLink, ModelStatus};
-use super::{panels, url, views};
+use super::{lesson, panels, url, views};
 use crate::model::tokenizer::Token;
 use crate::state::{AppState, Notice};
 
@@ -162,11 +162,20 @@ fn App() -> impl IntoView {
     }
     };
 
+    // The lesson's sentences read the analysis as it arrives.
+    let analysis = Signal::derive(move || engine.analysis.get().and_then(Result::ok));
+    let lesson = move || {
+        state.with(|s| s.lesson.is_some()).then(|| {
+            view! { <lesson::LessonPanel state=state analysis=analysis engine=engine /> }
+        })
+    };
+
     if embed {
         return view! {
             <main class="embed" data-testid="embed">
                 {status}
                 {refused}
+                {lesson}
                 {body}
                 <p class="embed-credit">
                     <a href=move || format!("./?{}", state.with(|s| AppState { embed: false, ..s.clone() }.to_query()))
@@ -194,6 +203,7 @@ fn App() -> impl IntoView {
                 <About />
             </aside>
             <main class="views">
+                {lesson}
                 <views::ViewTabs state=state />
                 {body}
             </main>

@@ -44,6 +44,8 @@ pub struct Analysis {
     pub compute_ms: f64,
     pub summary: Arc<HeadSummary>,
     pub cost: Arc<CostModel>,
+    /// In a lesson step, the facts its sentences state.
+    pub lesson: Option<Arc<crate::lesson::Facts>>,
 }
 
 /// The model's state, as far as the page knows.
@@ -333,6 +335,7 @@ impl EngineLink {
                         compute_ms: h.compute_ms,
                         summary: Arc::new(h.summary),
                         cost: Arc::new(h.cost),
+                        lesson: h.lesson.map(Arc::new),
                     })
                 });
                 // Drawn in a task of its own: decoding a large report and building its views

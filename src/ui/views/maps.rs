@@ -137,7 +137,7 @@ fn CompareMaps(analysis: Analysis) -> impl IntoView {
                         text.push_str(&format!(" (+{} rows ∞)", m.infinite_kl_rows));
                     }
                     view! {
-                        <td class:best=best[c] == Some(i) data-column=columns[c].0>
+                        <td class:best=best[c] == Some(i) data-column=columns[c].0 data-value=values[c].to_string()>
                             <span class="bar" style=bar(values[c], c)></span>
                             <span class="value">{text}</span>
                         </td>
@@ -154,7 +154,7 @@ fn CompareMaps(analysis: Analysis) -> impl IntoView {
             <tbody>
                 <tr data-testid="compare-softmax">
                     <th scope="row">"softmax"</th>
-                    <td data-column="entropy"><span class="bar" style=bar_soft(softmax_entropy, 0)></span><span class="value">{fmt(softmax_entropy)}</span></td>
+                    <td data-column="entropy" data-value=softmax_entropy.to_string()><span class="bar" style=bar_soft(softmax_entropy, 0)></span><span class="value">{fmt(softmax_entropy)}</span></td>
                     <td>"0"</td><td>"0"</td><td>"0"</td>
                 </tr>
                 {rows}

@@ -58,8 +58,8 @@ pub(super) fn SpreadView(
                 Ok(spread) => view! {
                     <tr data-testid=format!("spread-{}", row.key)>
                         <td>{spread.name.clone()}</td>
-                        {spread.hidden_change.iter().map(|(l, c)| view! { <td>{format!("layer {l}: {}", fmt(*c))}</td> }).collect_view()}
-                        <td>{fmt(spread.sentence_cosine)}</td>
+                        {spread.hidden_change.iter().map(|(l, c)| view! { <td data-layer=l.to_string() data-value=c.to_string()>{format!("layer {l}: {}", fmt(*c))}</td> }).collect_view()}
+                        <td data-cosine="" data-value=spread.sentence_cosine.to_string()>{fmt(spread.sentence_cosine)}</td>
                     </tr>
                 }
                 .into_any(),
