@@ -144,7 +144,7 @@ fn the_forward_pass_matches_numpy_on_the_shipped_weights() {
     // Case 2 swaps layer 0 to elu+1 linear attention (see the file's metadata).
     let swap = Swap {
         layers: vec![0],
-        map: elu.as_ref(),
+        maps: std::slice::from_ref(&elu),
     };
     for case in 0..3 {
         let prefix = format!("c{case}");

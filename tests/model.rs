@@ -95,7 +95,7 @@ fn the_forward_pass_matches_the_reference_with_and_without_a_linear_layer() {
     for case in &golden.cases {
         let swap = Swap {
             layers: case.linear_layers.clone(),
-            map: elu.as_ref(),
+            maps: std::slice::from_ref(&elu),
         };
         let trace = forward(
             &w,
@@ -150,7 +150,7 @@ fn a_linear_layer_moves_the_later_hidden_states_and_the_sentence_vector() {
         &ids,
         Some(&Swap {
             layers: vec![0],
-            map: elu.as_ref(),
+            maps: std::slice::from_ref(&elu),
         }),
     )
     .expect("forward");

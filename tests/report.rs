@@ -114,7 +114,7 @@ fn swapping_a_layer_moves_every_later_layer_and_the_sentence_vector() {
     let (w, ids) = setup();
     let exact = forward(&w, &ids, None).expect("forward");
     let elu = MapSpec::of(MapKey::Elu).build(32);
-    let s = spread(&w, &ids, &exact, 1, elu.as_ref()).expect("spread");
+    let s = spread(&w, &ids, &exact, 1, std::slice::from_ref(&elu)).expect("spread");
     let layers: Vec<usize> = s.hidden_change.iter().map(|c| c.0).collect();
     assert_eq!(layers, [1, 2]);
     assert!(

@@ -132,19 +132,21 @@ pub fn error_against_m(
     ))
 }
 
+/// How swapping `layer`'s softmax for linear attention with `maps` (one per head, or one for
+/// all) moves the hidden states of that layer and every later one.
 pub fn spread(
     weights: &Weights,
     ids: &[u32],
     exact: &Trace,
     layer: usize,
-    map: &dyn FeatureMap,
+    maps: &[Box<dyn FeatureMap>],
 ) -> Result<Spread, ModelError> {
     let swapped = forward(
         weights,
         ids,
         Some(&Swap {
             layers: vec![layer],
-            map,
+            maps,
         }),
     )?;
     let hidden_change = exact
@@ -169,7 +171,7 @@ pub fn spread(
         sentence_vector(swapped.last_hidden()).view(),
     ));
     Ok(Spread {
-        name: map.name(),
+        name: maps.first().map_or_else(String::new, |m| m.name()),
         hidden_change,
         sentence_cosine,
     })

@@ -278,6 +278,7 @@ impl Session {
         host: &impl Host,
     ) {
         let d = self.model.weights.config.head_dim();
+        let heads = self.model.weights.config.heads;
         let specs = state.specs(self.model.trained());
         let total = specs.len();
         let mut rows = Vec::new();
@@ -285,12 +286,22 @@ impl Session {
             if !next_step(host, id, Task::Spread, done, total).await {
                 return;
             }
-            let map = spec.build(d);
-            let spread = cpu::spread(&self.model.weights, ids, trace, state.layer, map.as_ref())
+            // Trained maps have weights per head: each head of the layer gets its own.
+            let maps: Vec<_> = (0..heads)
+                .map(|h| {
+                    state
+                        .specs_for(self.model.trained(), state.layer, h)
+                        .into_iter()
+                        .find(|s| s.key == spec.key)
+                        .unwrap_or_else(|| spec.clone())
+                        .build(d)
+                })
+                .collect();
+            let spread = cpu::spread(&self.model.weights, ids, trace, state.layer, &maps)
                 .map_err(|e| e.to_string());
             rows.push(SpreadRow {
                 key: spec.slug().to_string(),
-                name: map.name(),
+                name: maps.first().map_or_else(String::new, |m| m.name()),
                 spread,
             });
             host.send(FromEngine::Spread {

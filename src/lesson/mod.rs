@@ -22,37 +22,44 @@ pub struct Step {
     pub preset: &'static str,
 }
 
-/// The seven steps, in order; step n is `STEPS[n - 1]`.
+/// The seven steps, in order; step n is `STEPS[n - 1]`. Each head was chosen by
+/// `examples/lesson_states.rs` over all 36 heads on the step's text: 1, L1.H6 (softmax's
+/// sharpest weight 0.91 above any map's on the same pair); 2, L1.H2 (of the 3 heads where
+/// Performer's error falls at least half as fast as 1/√m, the one worst on its largest-kernel
+/// pairs); 3, L1.H8 (softmax's rank furthest above the linear maps', then effective rank);
+/// 4, L1.H11 (the strongest pull-together, 0.93 of TV); 5, L0.H2 (trained Hedgehog furthest
+/// below the best fixed map, 0.48 of TV); 6, layer 1 (its swap moves the last layer most:
+/// elu+1 0.40, Performer 0.34, Hedgehog 0.19).
 pub const STEPS: [Step; 7] = [
     Step {
         title: "Softmax is sharp; linear attention dilutes",
         explanation: "In associative recall, a query must find the one key that answers it. Softmax can put almost all of a row's weight on that key, because exp grows so fast. A linear map φ(q)·φ(k) grows slowly, so the same row spreads its weight over many keys: higher entropy, the “attention dilution” that costs linear attention its accuracy.",
-        preset: "text=alice+42+bob+17+carol+93+dave+58+.+bob+17+alice+42+dave+58+carol+93+.+what+is+bob+%3F+bob+17&layer=2&head=8&maps=elu,relu,performer",
+        preset: "text=alice+42+bob+17+carol+93+dave+58+.+bob+17+alice+42+dave+58+carol+93+.+what+is+bob+%3F+bob+17&layer=1&head=6&maps=elu,relu,performer",
     },
     Step {
         title: "Random features: unbiased, but noisy where it matters",
         explanation: "Performer and trig random features estimate exp(s q·k) without bias: averaged over random draws they are exact. One draw of m features is not. Its error shrinks only like 1/√m, and it is largest on the pairs with the largest kernel, which are the pairs attention cares about.",
-        preset: "layer=1&head=5&maps=performer,trig&view=kernel",
+        preset: "layer=1&head=2&maps=performer,trig&view=kernel",
     },
     Step {
         title: "Low rank: a linear map cannot be full rank",
         explanation: "A linear attention map is φ(Q)·φ(K)ᵀ, normalised: its rank is at most the number of features m. Softmax's map of N tokens can have rank N. On a paragraph longer than m tokens, the singular values of each linear map fall off a cliff after m; softmax's keep going.",
-        preset: "text=Linear+attention+replaces+the+softmax+kernel+with+a+product+of+feature+maps,+so+that+the+cost+grows+with+the+length+of+the+text+rather+than+with+its+square.+The+price+is+paid+in+sharpness:+a+head+that+once+looked+at+a+single+previous+word+now+spreads+its+weight+over+many,+and+the+errors+of+one+layer+travel+into+the+next.&layer=0&head=2&maps=elu,performer&m=16&view=errors",
+        preset: "text=Linear+attention+replaces+the+softmax+kernel+with+a+product+of+feature+maps,+so+that+the+cost+grows+with+the+length+of+the+text+rather+than+with+its+square.+The+price+is+paid+in+sharpness:+a+head+that+once+looked+at+a+single+previous+word+now+spreads+its+weight+over+many,+and+the+errors+of+one+layer+travel+into+the+next.&layer=1&head=8&maps=elu,performer&m=16&view=errors",
     },
     Step {
         title: "Collisions: different queries, the same row",
         explanation: "Linear attention is not injective: queries that softmax tells apart can get (nearly) the same attention row. A ReLU map gives q and 2q exactly the same row, and on real text the linear maps pull apart rows close together.",
-        preset: "layer=1&head=0&maps=elu,relu",
+        preset: "layer=1&head=11&maps=elu,relu",
     },
     Step {
         title: "What trained Hedgehog wins back",
         explanation: "Hedgehog learns its feature map, exp(±(Wx + b)), per head, trained to mimic that head's softmax. It starts from W = I (the untrained map) and ends much closer to softmax than any fixed map; the table below measures how much it wins back on this text, head by head.",
-        preset: "layer=2&head=8&maps=elu,performer,hedgehog-untrained,hedgehog",
+        preset: "layer=0&head=2&maps=elu,performer,hedgehog-untrained,hedgehog",
     },
     Step {
         title: "The error spreads through later layers",
         explanation: "Swap one layer's softmax for a linear map and run the rest of the model unchanged. The error does not stay in that layer: the hidden states of every later layer move, and so does the sentence vector a downstream task would use.",
-        preset: "layer=0&maps=elu,performer,hedgehog&view=spread",
+        preset: "layer=1&maps=elu,performer,hedgehog&view=spread",
     },
     Step {
         title: "The speed-up starts past a crossover",

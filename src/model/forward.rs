@@ -37,10 +37,11 @@ impl Trace {
     }
 }
 
-/// Which layers run linear attention instead of softmax, and with which map.
+/// Which layers run linear attention instead of softmax, and with which maps: `maps[h]` for
+/// head h (a trained map has its own weights per head); a single map serves every head.
 pub struct Swap<'a> {
     pub layers: Vec<usize>,
-    pub map: &'a dyn FeatureMap,
+    pub maps: &'a [Box<dyn FeatureMap>],
 }
 
 /// Run the encoder on token ids. `swap`, when given, replaces softmax attention in its layers.
@@ -114,13 +115,18 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
                     (a, o)
                 }
                 Some(s) => {
+                    let Some(map) = s.maps.get(h).or(s.maps.first()) else {
+                        return Err(ModelError::Swap(
+                            "no feature map for the swapped layer".into(),
+                        ));
+                    };
                     let ctx = |role| MapContext {
                         role,
                         scale: f64::from(scale),
                         seq_len: n,
                     };
-                    let phi_q = s.map.apply(q.mapv(f64::from).view(), &ctx(Role::Query));
-                    let phi_k = s.map.apply(k.mapv(f64::from).view(), &ctx(Role::Key));
+                    let phi_q = map.apply(q.mapv(f64::from).view(), &ctx(Role::Query));
+                    let phi_k = map.apply(k.mapv(f64::from).view(), &ctx(Role::Key));
                     let r = linear_attention(
                         &phi_q,
                         &phi_k,

@@ -86,6 +86,8 @@ pub enum ModelError {
     TokenId { id: u32, vocab: usize },
     #[error("{tokens} tokens exceed the model's {positions} positions")]
     TooLong { tokens: usize, positions: usize },
+    #[error("the linear swap is malformed: {0}")]
+    Swap(String),
 }
 
 /// The bit widths a grouped matrix may use (8 bits is stored per row, as `.q8`).
