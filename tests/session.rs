@@ -226,6 +226,29 @@ fn the_spread_view_gets_one_row_per_map_and_the_cost_view_a_sweep_when_asked() {
         assert_eq!(layers, [1, 2], "{}", row.key);
         assert!(spread.sentence_cosine <= 1.0 + 1e-9 && spread.sentence_cosine > 0.0);
     }
+    // Trained Hedgehog swaps in with each head's own weights, not the chosen head's for all.
+    let model = model();
+    let ids: Vec<u32> = model
+        .tokenizer
+        .encode(&state.text, 512)
+        .tokens
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let trace = forward(&model.weights, &ids, None).expect("forward");
+    let d = model.weights.config.head_dim();
+    let per_head: Vec<_> = (0..model.weights.config.heads)
+        .map(|h| state.specs_for(model.trained(), 1, h)[3].build(d))
+        .collect();
+    let one_for_all = vec![state.specs(model.trained())[3].build(d)];
+    let expected = cpu::spread(&model.weights, &ids, &trace, 1, &per_head).expect("spread");
+    let wrong = cpu::spread(&model.weights, &ids, &trace, 1, &one_for_all).expect("spread");
+    let hedgehog = rows
+        .iter()
+        .find(|r| r.key == "hedgehog")
+        .expect("hedgehog row");
+    assert_eq!(hedgehog.spread.as_ref().expect("spread"), &expected);
+    assert_ne!(expected, wrong, "the heads' weights differ");
     drop(answers);
 
     let state = AppState {
