@@ -351,7 +351,7 @@ for (const configuration of configurations) {
     const browser = await launch(configuration);
     try {
       const { page, errors } = await openPage(browser.context);
-      for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'phone']]) {
+      for (const [width, height, label] of [[1440, 900, 'desktop'], [390, 844, 'phone']]) {
         await page.setViewportSize({ width, height });
         for (const view of ['maps', 'kernel', 'errors', 'spread', 'cost']) {
           await page.goto(`${server.url}?view=${view}&maps=elu,performer,trig,taylor,hedgehog`);

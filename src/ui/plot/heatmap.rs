@@ -7,6 +7,7 @@ use web_sys::HtmlCanvasElement;
 
 use super::canvas::{context, export_png, ink, paper};
 use super::data::{MatrixPlot, heatmap_pixels, values_json};
+use super::layout::fit_title;
 use super::scales::{cell_size, clip, fmt};
 
 const MARGIN_LEFT: f64 = 84.0;
@@ -35,7 +36,9 @@ fn draw_heatmap(
     ctx.fill_rect(0.0, 0.0, width, height);
     ctx.set_fill_style_str(ink());
     ctx.set_font("13px system-ui, sans-serif");
-    ctx.fill_text(&plot.title, 4.0, 16.0).ok();
+    // Shortened to fit the canvas; the figure's tooltip has it in full.
+    ctx.fill_text(&fit_title(&plot.title, width - 8.0), 4.0, 16.0)
+        .ok();
 
     if w > 0
         && h > 0
@@ -238,7 +241,7 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         plot.title, plot.unit
     );
     view! {
-        <figure class="plot heatmap" data-testid=plot.testid.clone() data-rows=rows data-cols=cols
+        <figure class="plot heatmap" data-testid=plot.testid.clone() data-rows=rows data-cols=cols title=plot.title.clone()
             data-values=values_json(&plot.values) data-max=format!("{max}")>
             <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria
                 on:mousemove=on_move on:mouseleave=move |_| hovered.set(None) on:keydown=on_key></canvas>

@@ -57,6 +57,22 @@ pub fn estimate_width(text: &str, font: f64) -> f64 {
     text.chars().count() as f64 * font * 0.62
 }
 
+/// `text`, cut with an ellipsis until it is at most `width` px wide at `font` px.
+fn shorten(text: &str, width: f64, font: f64, measure: Measure<'_>) -> String {
+    let mut shown = text.to_string();
+    let mut keep = shown.chars().count();
+    while measure(&shown, font) > width && keep > 4 {
+        keep -= 1;
+        shown = clip(text, keep);
+    }
+    shown
+}
+
+/// A title (13 px) shortened to fit `width` px, by the generous estimate.
+pub fn fit_title(title: &str, width: f64) -> String {
+    shorten(title, width, TITLE_FONT, &estimate_width)
+}
+
 /// Everything a chart writes, placed.
 #[derive(Debug, Clone)]
 pub struct ChartLayout {
@@ -82,12 +98,7 @@ impl ChartLayout {
         let mut overflow = Vec::new();
 
         // The title, shortened until it fits; the full text stays in the tooltip.
-        let mut title = plot.title.clone();
-        let mut keep = title.chars().count();
-        while measure(&title, TITLE_FONT) > CHART_W - 8.0 && keep > 4 {
-            keep -= 1;
-            title = clip(&plot.title, keep);
-        }
+        let title = shorten(&plot.title, CHART_W - 8.0, TITLE_FONT, measure);
         let title = TextBox::new(title.clone(), 4.0, 2.0, measure(&title, TITLE_FONT), 16.0);
 
         // The legend, wrapped onto as many rows as it needs.
@@ -95,12 +106,7 @@ impl ChartLayout {
         let (mut x, mut y) = (PAD_L, 20.0);
         let room = right - PAD_L - SWATCH - SWATCH_GAP;
         for (i, s) in plot.series.iter().enumerate() {
-            let mut name = s.name.clone();
-            let mut keep = name.chars().count();
-            while measure(&name, LABEL_FONT) > room && keep > 4 {
-                keep -= 1;
-                name = clip(&s.name, keep);
-            }
+            let name = shorten(&s.name, room, LABEL_FONT, measure);
             let w = measure(&name, LABEL_FONT);
             if x > PAD_L && x + SWATCH + SWATCH_GAP + w > right {
                 x = PAD_L;
