@@ -76,10 +76,14 @@ pub(super) fn SpreadView(
             </p>
         </div>
         {progress_note(engine, id, Task::Spread)}
-        {chart}
-        <table class="spread" data-testid="spread-table">
-            <thead><tr><th>"map"</th><th colspan="3">"relative change of the hidden states"</th><th>"sentence cosine"</th></tr></thead>
-            <tbody>{table}</tbody>
-        </table>
+        <div class="cards">
+            <div class="card">{chart}</div>
+            <div class="card">
+                <table class="spread" data-testid="spread-table">
+                    <thead><tr><th>"map"</th><th colspan="3">"relative change of the hidden states"</th><th>"sentence cosine"</th></tr></thead>
+                    <tbody>{table}</tbody>
+                </table>
+            </div>
+        </div>
     }
 }
