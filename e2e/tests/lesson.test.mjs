@@ -4,6 +4,7 @@
 // screenshots of every step at desktop and phone widths.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { serve, configurations, launch, openPage, saveScreenshot, root } from '../lib/harness.mjs';
 
@@ -97,7 +98,7 @@ function assertNumbersHold(numbers, what) {
 }
 
 // A different text for every step: the numbers must follow it.
-const MINE = 'my sister lent her bicycle to the neighbour who never gave it back until spring';
+const MINE = 'my sister lent her old bicycle to the neighbour who never gave it back until the spring came';
 
 for (const configuration of configurations) {
   test(`${configuration.name}: all seven steps, their numbers held to the page, following the reader's text`, async () => {
@@ -189,9 +190,12 @@ test('screenshots of every step at 1440 and 390 px; the page never scrolls sidew
   }
 });
 
+const AXE = fs.readFileSync(path.join(root, 'e2e', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
 /** axe-core's serious and critical violations on the page as it stands. */
 async function seriousViolations(page) {
-  await page.addScriptTag({ path: path.join(root, 'e2e', 'node_modules', 'axe-core', 'axe.min.js') });
+  // Evaluated through the devtools protocol: the page's own CSP rightly refuses inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
     return r.violations

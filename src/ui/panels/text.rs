@@ -101,7 +101,7 @@ pub fn TextPanel(
             <textarea id="text-input" data-testid="text" rows="4" spellcheck="false"
                 prop:value=move || draft.get() on:input=on_input></textarea>
             <p class="token-summary" data-testid="token-summary">{summary}</p>
-            <div class="chips" data-testid="tokens" role="list" aria-label="Tokens">
+            <div class="chips" data-testid="tokens" role="group" aria-label="Tokens">
                 <For each=chips key=|c| c.clone() children=chip />
             </div>
         </section>

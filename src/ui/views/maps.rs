@@ -148,7 +148,8 @@ fn CompareMaps(analysis: Analysis) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <table class="compare" data-testid="compare-maps">
+        // It scrolls sideways at phone width, so it takes the keyboard's focus too.
+        <table class="compare" data-testid="compare-maps" tabindex="0">
             <caption>"The chosen maps on this head, side by side (best of each column in bold; entropy: closest to softmax's)"</caption>
             <thead><tr><th scope="col">"map"</th><th scope="col">"mean entropy (nats)"</th><th scope="col">"mean KL"</th><th scope="col">"mean TV"</th><th scope="col">"output error"</th></tr></thead>
             <tbody>

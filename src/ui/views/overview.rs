@@ -55,10 +55,11 @@ pub(super) fn HeadsOverview(
                         let badge = tvs.iter().map(|(n, tv)| format!("{n} {}", fmt(*tv))).collect::<Vec<_>>().join(" · ");
                         let colour = ColourScale::Sequential { lo: 0.0, hi: 1.0 }.colour(worst);
                         let style = format!("border-color: rgb({},{},{})", colour.r, colour.g, colour.b);
+                        // Its name is what it shows (L0.H2 and the worst TV); the rest is its description.
                         let label = format!("layer {layer} head {head}: mean TV {badge}");
                         view! {
                             <button class="thumb" class:selected=layer == layer_now && head == head_now style=style
-                                title=label.clone() aria-label=label
+                                title=label
                                 data-testid=format!("thumb-{layer}-{head}") data-worst-tv=format!("{worst}")
                                 on:click=move |_| state.update(|s| { s.layer = layer; s.head = head; })>
                                 <span class="thumb-name">{format!("L{layer}.H{head}")}</span>
