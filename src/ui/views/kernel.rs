@@ -85,9 +85,10 @@ pub(super) fn KernelView(
                             x_label: "m".into(),
                             y_label: "‖K̂ − K‖ / ‖K‖".into(),
                             series: vec![Series {
-                                name: "mean ± sd".into(),
+                                name: "mean ± sd (low edge ≥ mean/10)".into(),
                                 points: sweep.iter().map(|e| (e.m as f64, e.mean)).collect(),
-                                band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(1e-12), e.mean + e.spread)).collect()),
+                                // ± one sd; on the log axis the lower edge stops at a tenth of the mean.
+                                band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(0.1 * e.mean), e.mean + e.spread)).collect()),
                                 scatter: false,
                             }],
                             log_x: true,
