@@ -194,6 +194,8 @@ fn App() -> impl IntoView {
         <NoticeList notices=notices />
         {status}
         {refused}
+        // The lesson leads: above the text and the views, at any width.
+        {lesson}
         <div class="workspace">
             <aside class="sidebar">
                 <panels::TextPanel state=state draft=draft engine=engine hovered=hovered />
@@ -203,7 +205,6 @@ fn App() -> impl IntoView {
                 <About />
             </aside>
             <main class="views">
-                {lesson}
                 <views::ViewTabs state=state />
                 {body}
             </main>
