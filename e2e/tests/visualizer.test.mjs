@@ -263,9 +263,15 @@ for (const configuration of configurations) {
       const cell = Math.max(1, Math.min(22, Math.floor(240 / n)));
       // Margins of src/ui/plot.rs: 84 px left, 28 px top.
       const [i, j] = [5, 4];
-      await canvas.hover({ position: { x: 84 + (j + 0.5) * cell, y: 28 + (i + 0.5) * cell } });
       const readout = figure.getByTestId('readout');
-      const text = await readout.textContent();
+      // The page may still be laying out what arrived after the maps (the overview): point
+      // again until the read-out answers.
+      let text = '';
+      for (let attempt = 0; attempt < 10 && !text.startsWith('row'); attempt++) {
+        await canvas.hover({ position: { x: 84 + (j + 0.5) * cell, y: 28 + (i + 0.5) * cell } });
+        await page.waitForTimeout(50);
+        text = await readout.textContent();
+      }
       assert.match(text, new RegExp(`^row ${i} .*column ${j} `), text);
       assert.ok(text.includes(values[i][j].toFixed(4)), `${text} shows ${values[i][j]}`);
 

@@ -116,7 +116,8 @@ pub struct MapCost {
 pub fn cost_model(report: &Report, summary: &HeadSummary) -> CostModel {
     let d = report.d as f64;
     let n = report.n as f64;
-    let lengths: Vec<f64> = (7..=14).map(|e| 2f64.powi(e)).collect();
+    // From N = 8, so that the break-even of a map with few features (elu+1: 32) is on the chart.
+    let lengths: Vec<f64> = (3..=14).map(|e| 2f64.powi(e)).collect();
     CostModel {
         d: report.d,
         n: report.n,

@@ -130,7 +130,8 @@ impl ChartLayout {
         // x range, which does not depend on the top.
         let x_axes = Axes::fit(plot, PAD_T);
         for (at, label) in &plot.markers {
-            let Some(px) = x_axes.px(*at) else {
+            // A marker off the axis's range is written under the chart instead.
+            let Some(px) = x_axes.px(*at).filter(|px| (PAD_L..=right).contains(px)) else {
                 overflow.push(label.clone());
                 continue;
             };
@@ -177,7 +178,10 @@ impl ChartLayout {
             if let Some(py) = axes.py(v) {
                 let w = measure(&label, LABEL_FONT);
                 let b = TextBox::new(label, PAD_L - 4.0 - w, py - ROW / 2.0, w, ROW);
-                if y_ticks.last().is_none_or(|(_, prev)| b.y + b.h <= prev.y) {
+                // Clear of the one above, and of the x axis's labels at the corner.
+                if y_ticks.last().is_none_or(|(_, prev)| b.y + b.h <= prev.y)
+                    && x_ticks.iter().all(|(_, x)| !b.overlaps(x))
+                {
                     y_ticks.push((py, b));
                 }
             }
@@ -308,8 +312,14 @@ mod tests {
             (64.0, "Hedgehog breaks even at N = 64".into()),
             (1057.0, "Taylor (Based) breaks even at N = 1057".into()),
         ];
+        p.markers
+            .push((1.0, "identity breaks even at N = 1".into()));
         let layout = ChartLayout::new(&p, &estimate_width);
-        assert_eq!(layout.markers.len() + layout.overflow.len(), 4);
+        assert_eq!(layout.markers.len() + layout.overflow.len(), 5);
+        assert!(
+            layout.overflow.iter().any(|l| l.contains("N = 1")),
+            "off the axis"
+        );
         assert!(layout.markers.len() >= 3, "{:?}", layout.overflow);
         assert!(
             layout.axes.top > PAD_T,
@@ -361,6 +371,23 @@ mod tests {
         p.label_points = true;
         let layout = ChartLayout::new(&p, &estimate_width);
         assert_eq!(layout.point_labels.len(), 5, "{:?}", layout.overflow);
+        assert_clear(&layout);
+    }
+
+    /// The kernel view's case: log axes whose lowest ticks meet at the corner.
+    #[test]
+    fn the_axes_labels_at_the_corner_do_not_collide() {
+        let mut p = plot(vec![Series::dots(
+            "elu+1",
+            (0..40)
+                .map(|i| (1e-11 * 1.5f64.powi(i), 1e-11 * 1.4f64.powi(i)))
+                .collect(),
+        )]);
+        p.log_x = true;
+        p.log_y = true;
+        p.diagonal = true;
+        let layout = ChartLayout::new(&p, &estimate_width);
+        assert!(!layout.x_ticks.is_empty() && !layout.y_ticks.is_empty());
         assert_clear(&layout);
     }
 
