@@ -368,6 +368,9 @@ for (const configuration of configurations) {
           await page.waitForTimeout(200);
           await saveScreenshot(page, `view-${view}-${label}-${configuration.name}`);
           await assertChartLabelsClear(page, view);
+          // The page never scrolls sideways; a wide map or table scrolls inside its own box.
+          const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          assert.ok(sideways <= 1, `${view} at ${width} px scrolls sideways by ${sideways} px`);
         }
       }
       // The error-against-cost chart names every map beside its point.
