@@ -15,7 +15,9 @@ pub fn TextPanel(
     // No debounce: the engine runs off the main thread and drops work for outdated text.
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
-        draft.set(text.clone());
+        // The box already shows what was typed: keep the draft current without writing the same
+        // text back into it (for a long text that is a relayout within the keystroke's frame).
+        draft.update_untracked(|d| d.clone_from(&text));
         mark("kernelscope:text-committed");
         state.update(|s| s.text = text);
         // Asked at once rather than from the state's effect a task later: the chips of the new
