@@ -25,6 +25,11 @@ fn model() -> Model {
     .expect("the shipped model loads")
 }
 
+fn token_ids(model: &Model, text: &str) -> Vec<u32> {
+    let encoding = model.tokenizer.encode(text, model.weights.config.positions);
+    encoding.tokens.iter().map(|t| t.id).collect()
+}
+
 /// What a step measures on one head: larger is a clearer showing of its claim.
 fn score(step: usize, f: &Facts, summary: &kernelscope::engine::summary::HeadSummary) -> f64 {
     match f {
@@ -83,13 +88,7 @@ fn main() {
     for (i, step) in STEPS.iter().enumerate().take(5) {
         let n = i + 1;
         let (base, _) = AppState::from_query(step.preset);
-        let ids: Vec<u32> = model
-            .tokenizer
-            .encode(&base.text, model.weights.config.positions)
-            .tokens
-            .iter()
-            .map(|t| t.id)
-            .collect();
+        let ids = token_ids(&model, &base.text);
         let trace = forward(&model.weights, &ids, None).expect("forward");
         let mut ranked = Vec::new();
         for layer in 0..trace.layers.len() {
@@ -146,13 +145,7 @@ fn main() {
     }
     // Step 6: the layer whose swap moves the last layer most, for the first map.
     let (base, _) = AppState::from_query(STEPS[5].preset);
-    let ids: Vec<u32> = model
-        .tokenizer
-        .encode(&base.text, model.weights.config.positions)
-        .tokens
-        .iter()
-        .map(|t| t.id)
-        .collect();
+    let ids = token_ids(&model, &base.text);
     let trace = forward(&model.weights, &ids, None).expect("forward");
     let d = model.weights.config.head_dim();
     for layer in 0..trace.layers.len() {

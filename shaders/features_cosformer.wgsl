@@ -1,24 +1,6 @@
 // cosFormer features: φ(x_i) = [relu(x_i)·cos(πi/2M), relu(x_i)·sin(πi/2M)], M the sequence
 // length (the horizon); one invocation per entry of x. sin_cos comes from accurate_trig.wgsl.
-// Every feature kernel has this interface (the catalog's GpuFeatures): `parameters` holds the
-// map's own numbers, `log_scale` a per-row log-scale for maps whose features are exponentials.
-
-struct Params {
-    rows: u32,
-    d: u32,
-    features: u32,
-    variant: u32,
-    scale: f32,
-    horizon: u32,
-    parameters: u32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> parameters: array<f32>;
-@group(0) @binding(3) var<storage, read_write> features: array<f32>;
-@group(0) @binding(4) var<storage, read_write> log_scale: array<f32>;
+// The bindings and Params come from features_interface.wgsl, prepended by the host.
 
 @compute @workgroup_size(64)
 fn main(

@@ -1,25 +1,7 @@
 // Hedgehog features: φ(x) = [exp(Wx + b), exp(−(Wx + b))], one workgroup per row; the
 // parameters are W (r×d, row by row) and then b (r), r = features / 2. Each row's largest
 // exponent is moved into its log-scale, as for Performer.
-// Every feature kernel has this interface (the catalog's GpuFeatures): `parameters` holds the
-// map's own numbers, `log_scale` a per-row log-scale for maps whose features are exponentials.
-
-struct Params {
-    rows: u32,
-    d: u32,
-    features: u32,
-    variant: u32,
-    scale: f32,
-    horizon: u32,
-    parameters: u32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> parameters: array<f32>;
-@group(0) @binding(3) var<storage, read_write> features: array<f32>;
-@group(0) @binding(4) var<storage, read_write> log_scale: array<f32>;
+// The bindings and Params come from features_interface.wgsl, prepended by the host.
 
 const WIDTH: u32 = 64u;
 var<workgroup> partial: array<f32, 64>;

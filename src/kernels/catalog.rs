@@ -63,7 +63,17 @@ macro_rules! feature_maps {
     };
 }
 
-const POINTWISE: &str = include_str!("../../shaders/features_pointwise.wgsl");
+/// A feature kernel's WGSL: the interface all of them share, any helpers, then the kernel.
+macro_rules! features_wgsl {
+    ($($file:literal),+) => {
+        concat!(
+            include_str!("../../shaders/features_interface.wgsl"),
+            $(include_str!(concat!("../../shaders/", $file))),+
+        )
+    };
+}
+
+const POINTWISE: &str = features_wgsl!("features_pointwise.wgsl");
 
 /// The four maps of `features_pointwise.wgsl`, by its `variant`.
 const fn pointwise(variant: u32) -> GpuFeatures {
@@ -80,10 +90,7 @@ const fn pointwise(variant: u32) -> GpuFeatures {
 const fn random(variant: u32) -> GpuFeatures {
     GpuFeatures {
         label: "random features",
-        source: concat!(
-            include_str!("../../shaders/accurate_trig.wgsl"),
-            include_str!("../../shaders/features_random.wgsl")
-        ),
+        source: features_wgsl!("accurate_trig.wgsl", "features_random.wgsl"),
         variant,
         grid: Grid::Rows,
         log_scale: true,
@@ -93,7 +100,7 @@ const fn random(variant: u32) -> GpuFeatures {
 /// Hedgehog's kernel, trained or not.
 const HEDGEHOG_KERNEL: GpuFeatures = GpuFeatures {
     label: "Hedgehog features",
-    source: include_str!("../../shaders/features_hedgehog.wgsl"),
+    source: features_wgsl!("features_hedgehog.wgsl"),
     variant: 0,
     grid: Grid::Rows,
     log_scale: true,
@@ -162,10 +169,7 @@ feature_maps! {
         cpu: |_, _| Box::new(CosFormer),
         gpu: GpuFeatures {
             label: "cosFormer features",
-            source: concat!(
-                include_str!("../../shaders/accurate_trig.wgsl"),
-                include_str!("../../shaders/features_cosformer.wgsl")
-            ),
+            source: features_wgsl!("accurate_trig.wgsl", "features_cosformer.wgsl"),
             variant: 0,
             grid: Grid::Inputs,
             log_scale: false,
@@ -180,7 +184,7 @@ feature_maps! {
         cpu: |_, _| Box::new(Taylor),
         gpu: GpuFeatures {
             label: "Taylor features",
-            source: include_str!("../../shaders/features_taylor.wgsl"),
+            source: features_wgsl!("features_taylor.wgsl"),
             variant: 0,
             grid: Grid::Features,
             log_scale: false,

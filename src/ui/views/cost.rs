@@ -134,13 +134,10 @@ pub(super) fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView 
         testid: "cost-tradeoff".into(),
     };
     view! {
-        <div class="explain-row">
-            <div class="formula" inner_html=COST_FORMULA></div>
-            <p class="explain">
+        <Explained formula=COST_FORMULA>
                 "Softmax costs grow with N², linear attention with N·m: the linear form pays off only past N ≈ m (the marked crossovers). "
                 "Below that, softmax is both cheaper and exact. Measure both on this device below; the project's README has native timings to N = 16384."
-            </p>
-        </div>
+            </Explained>
         <div class="cards">
             <div class="card"><Chart plot=flops /></div>
             <div class="card"><Chart plot=tradeoff /></div>

@@ -73,13 +73,10 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
         })
         .collect_view();
     view! {
-        <div class="explain-row">
-            <div class="formula" inner_html=ERROR_FORMULA></div>
-            <p class="explain">
+        <Explained formula=ERROR_FORMULA>
                 "Where each map goes wrong: the absolute and signed difference from softmax (orange: the map gives more weight, purple: less), "
                 "per-row KL, total variation and entropy, and the singular values. A linear map has rank at most its feature dimension; softmax is full rank."
-            </p>
-        </div>
+            </Explained>
         <div class="cards">{cards}</div>
     }
 }

@@ -127,14 +127,11 @@ pub(super) fn KernelView(
         })
         .collect_view();
     view! {
-        <div class="explain-row">
-            <div class="formula" inner_html=KERNEL_FORMULA></div>
-            <p class="explain">
+        <Explained formula=KERNEL_FORMULA>
                 "Each point is one query–key pair: the exact softmax kernel against the map's estimate, on log axes, with the line y = x. "
                 "Random features (Performer, trig) are unbiased, but their error shrinks only like 1/√m and is largest where the kernel is largest, on the pairs that matter most. "
                 "Trig features can even go negative (hollow points on the axis). Fixed maps (elu+1, ReLU) do not estimate this kernel at all."
-            </p>
-        </div>
+            </Explained>
         <div class="cards">{cards}</div>
     }
 }

@@ -49,14 +49,11 @@ pub(super) fn MapsView(
     let hidden_note = (analysis.kept.len() < analysis.tokens.tokens.len())
         .then_some("[CLS] and [SEP] are hidden, so rows no longer sum to 1.");
     view! {
-        <div class="explain-row">
-            <div class="formula" inner_html=SOFTMAX_FORMULA></div>
-            <p class="explain">
+        <Explained formula=SOFTMAX_FORMULA>
                 "Softmax weights (left) against each linear map, on one colour scale. Softmax is sharp: it puts most of a row's weight on a few keys. "
                 "Linear maps are diffuse: their weights spread over many keys (higher entropy), the “attention dilution” that costs linear attention its accuracy. "
                 {hidden_note}
-            </p>
-        </div>
+            </Explained>
         <CompareMaps analysis=analysis.clone() />
         <div class="cards">
             <div class="card">

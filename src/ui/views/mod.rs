@@ -170,3 +170,14 @@ fn task_slug(task: Task) -> &'static str {
         Task::Sweep => "sweep",
     }
 }
+
+/// A view's formula in MathML beside the few sentences that say what to look at.
+#[component]
+fn Explained(formula: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="explain-row">
+            <div class="formula" inner_html=formula></div>
+            <p class="explain">{children()}</p>
+        </div>
+    }
+}

@@ -68,13 +68,10 @@ pub(super) fn SpreadView(
             .collect_view()
     };
     view! {
-        <div class="explain-row">
-            <div class="formula" inner_html=SPREAD_FORMULA></div>
-            <p class="explain">
+        <Explained formula=SPREAD_FORMULA>
                 "Swap one layer's softmax for a linear map and run the rest of the model unchanged: the hidden states of that layer and every later one move, "
                 "and so does the mean-pooled sentence vector (cosine 1: unchanged). Choose the layer above."
-            </p>
-        </div>
+            </Explained>
         {progress_note(engine, id, Task::Spread)}
         <div class="cards">
             <div class="card">{chart}</div>
