@@ -6,6 +6,8 @@
 //! them as sentences. When the claim does not show on the reader's text, the facts say so and
 //! the sentence says so.
 
+pub mod text;
+
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 

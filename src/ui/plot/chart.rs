@@ -263,20 +263,13 @@ pub fn Chart(plot: ChartPlot) -> impl IntoView {
             export_png(&canvas, &name);
         }
     };
-    let series_json = serde_json::to_string(
-        &plot
-            .series
-            .iter()
-            .map(|s| (&s.name, &s.points))
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
+    let series_json = super::json::series(&plot.series);
     let aria = format!(
         "{}: {} against {}; focus it and use the arrow keys to read values",
         plot.title, plot.y_label, plot.x_label
     );
     // Where every label went, for the tests that check none overlaps or leaves the chart.
-    let labels = serde_json::to_string(&layout.boxes()).unwrap_or_default();
+    let labels = super::json::boxes(&layout.boxes());
     // Labels with no room on the chart are written under it instead.
     let overflow = (!layout.overflow.is_empty()).then(|| {
         view! { <span class="overflow" data-testid="chart-overflow">{layout.overflow.join(" · ")}</span> }

@@ -21,7 +21,7 @@ const MARKER_ROWS: usize = 3;
 pub const POINT: f64 = 3.5;
 
 /// A piece of text and the box it takes: (x, y) is its top-left corner.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TextBox {
     pub text: String,
     pub x: f64,

@@ -8,6 +8,7 @@
 
 pub mod colour;
 pub mod data;
+pub mod json;
 pub mod layout;
 pub mod scales;
 
