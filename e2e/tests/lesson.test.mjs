@@ -159,6 +159,13 @@ test('the lesson walks forward and back, leaves into the explorer with the state
     await settle(page, 3);
     await page.getByTestId('embed').waitFor();
     assert.equal(await page.locator('.masthead').count(), 0);
+    // An embed says what it dropped, compactly, and the notice can be dismissed.
+    await page.goto(`${server.url}?embed=1&view=../../etc/passwd`);
+    await page.getByTestId('view-maps').waitFor({ timeout: 60_000 });
+    const notice = page.getByTestId('notices');
+    assert.match(await notice.innerText(), /view .*is not one of maps, kernel, errors, spread, cost; using maps/);
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await notice.waitFor({ state: 'detached' });
     // A bad step is a notice, and the explorer.
     await page.goto(`${server.url}?lesson=9`);
     await page.getByTestId('notices').waitFor();
@@ -205,20 +212,25 @@ async function seriousViolations(page) {
   return result;
 }
 
-test('axe-core finds no serious or critical violations in any lesson step or view', async () => {
+test('axe-core finds no serious or critical violations in any lesson step, view or embed, in either theme', async () => {
   const browser = await launch(configurations[1]);
   try {
     const { page } = await openPage(browser.context);
     const found = [];
-    for (let step = 1; step <= 7; step++) {
-      await page.goto(`${server.url}?lesson=${step}`);
-      await settle(page, step);
-      for (const v of await seriousViolations(page)) found.push(`lesson ${step}: ${v}`);
-    }
-    for (const view of ['maps', 'kernel', 'errors', 'spread', 'cost']) {
-      await page.goto(`${server.url}?view=${view}`);
-      await page.getByTestId(`view-${view}`).waitFor({ timeout: 60_000 });
-      for (const v of await seriousViolations(page)) found.push(`${view}: ${v}`);
+    for (const colorScheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme });
+      for (let step = 1; step <= 7; step++) {
+        await page.goto(`${server.url}?lesson=${step}`);
+        await settle(page, step);
+        for (const v of await seriousViolations(page)) found.push(`${colorScheme}, lesson ${step}: ${v}`);
+      }
+      for (const view of ['maps', 'kernel', 'errors', 'spread', 'cost']) {
+        for (const embed of ['', '&embed=1']) {
+          await page.goto(`${server.url}?view=${view}${embed}`);
+          await page.getByTestId(`view-${view}`).waitFor({ timeout: 60_000 });
+          for (const v of await seriousViolations(page)) found.push(`${colorScheme}, ${view}${embed}: ${v}`);
+        }
+      }
     }
     assert.deepEqual(found, []);
   } finally {

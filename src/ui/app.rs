@@ -173,6 +173,8 @@ fn App() -> impl IntoView {
     if embed {
         return view! {
             <main class="embed" data-testid="embed">
+                // What the link asked for and did not get, so a blogger with a typo learns why.
+                <NoticeList notices=notices />
                 {status}
                 {refused}
                 {lesson}
