@@ -107,32 +107,6 @@ pub struct ChartPlot {
     pub testid: String,
 }
 
-impl ChartPlot {
-    /// A chart on linear axes with no diagonal, markers or point labels; set the rest with
-    /// struct update syntax.
-    pub fn new(
-        title: impl Into<String>,
-        x_label: impl Into<String>,
-        y_label: impl Into<String>,
-        series: Vec<Series>,
-        testid: impl Into<String>,
-    ) -> Self {
-        Self {
-            title: title.into(),
-            x_label: x_label.into(),
-            y_label: y_label.into(),
-            series,
-            log_x: false,
-            log_y: false,
-            diagonal: false,
-            markers: Vec::new(),
-            integer_x: false,
-            label_points: false,
-            testid: testid.into(),
-        }
-    }
-}
-
 /// The rows and columns of `a` kept when some tokens are hidden (e.g. [CLS] and [SEP]).
 pub fn keep(a: &Array2<f64>, kept: &[usize]) -> Array2<f64> {
     Array2::from_shape_fn((kept.len(), kept.len()), |(i, j)| a[[kept[i], kept[j]]])

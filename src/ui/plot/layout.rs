@@ -269,7 +269,19 @@ mod tests {
     use crate::ui::plot::Series;
 
     fn plot(series: Vec<Series>) -> ChartPlot {
-        ChartPlot::new("t", "x", "y", series, "t")
+        ChartPlot {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series,
+            log_x: false,
+            log_y: false,
+            diagonal: false,
+            markers: Vec::new(),
+            integer_x: false,
+            label_points: false,
+            testid: "t".into(),
+        }
     }
 
     fn assert_clear(layout: &ChartLayout) {

@@ -180,9 +180,17 @@ mod tests {
 
     fn chart(points: Vec<(f64, f64)>, log_x: bool, log_y: bool) -> ChartPlot {
         ChartPlot {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![Series::line("s", points)],
             log_x,
             log_y,
-            ..ChartPlot::new("t", "x", "y", vec![Series::line("s", points)], "t")
+            diagonal: false,
+            markers: Vec::new(),
+            integer_x: false,
+            label_points: false,
+            testid: "t".into(),
         }
     }
 

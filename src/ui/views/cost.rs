@@ -39,20 +39,20 @@ pub(super) fn MeasuredSweep(engine: EngineLink, query: String) -> impl IntoView 
                 })
                 .collect();
             let plot = ChartPlot {
+                title: format!(
+                    "measured on this device ({}), d = 32",
+                    if on_gpu { "WebGPU" } else { "CPU" }
+                ),
+                x_label: "tokens N".into(),
+                y_label: "ms".into(),
+                series,
                 log_x: true,
                 log_y: true,
+                diagonal: false,
                 markers,
                 integer_x: true,
-                ..ChartPlot::new(
-                    format!(
-                        "measured on this device ({}), d = 32",
-                        if on_gpu { "WebGPU" } else { "CPU" }
-                    ),
-                    "tokens N",
-                    "ms",
-                    series,
-                    "cost-measured",
-                )
+                label_points: false,
+                testid: "cost-measured".into(),
             };
             view! { <Chart plot=plot /> }
         })
@@ -100,35 +100,38 @@ pub(super) fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView 
         })
         .collect();
     let flops = ChartPlot {
+        title: format!("cost of one head, d = {}", cost.d),
+        x_label: "tokens N".into(),
+        y_label: "FLOPs".into(),
+        series,
         log_x: true,
         log_y: true,
+        diagonal: false,
         markers,
         integer_x: true,
-        ..ChartPlot::new(
-            format!("cost of one head, d = {}", cost.d),
-            "tokens N",
-            "FLOPs",
-            series,
-            "cost-flops",
-        )
+        label_points: false,
+        testid: "cost-flops".into(),
     };
     let tradeoff = ChartPlot {
+        title: format!("error against cost at this text's N = {}", cost.n),
+        x_label: "FLOPs".into(),
+        y_label: "mean TV".into(),
+        series: cost
+            .maps
+            .iter()
+            .map(|m| Series::dots(m.name.clone(), vec![(m.flops_here, m.mean_tv)]))
+            .chain(std::iter::once(Series::dots(
+                "softmax",
+                vec![(cost.softmax_flops_here, 0.0)],
+            )))
+            .collect(),
         log_x: true,
+        log_y: false,
+        diagonal: false,
+        markers: vec![],
+        integer_x: false,
         label_points: true,
-        ..ChartPlot::new(
-            format!("error against cost at this text's N = {}", cost.n),
-            "FLOPs",
-            "mean TV",
-            cost.maps
-                .iter()
-                .map(|m| Series::dots(m.name.clone(), vec![(m.flops_here, m.mean_tv)]))
-                .chain(std::iter::once(Series::dots(
-                    "softmax",
-                    vec![(cost.softmax_flops_here, 0.0)],
-                )))
-                .collect(),
-            "cost-tradeoff",
-        )
+        testid: "cost-tradeoff".into(),
     };
     view! {
         <Explained formula=COST_FORMULA>

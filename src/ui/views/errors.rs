@@ -21,25 +21,41 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
             let abs = token_plot(&analysis, format!("|A − Â|, {}", m.name), &m.errors.absolute, ColourScale::Sequential { lo: 0.0, hi: largest }, "|ΔA|", format!("abs-{}", m.key));
             let signed = token_plot(&analysis, format!("Â − A, {}", m.name), &m.errors.signed, ColourScale::Diverging { limit: largest }, "ΔA", format!("signed-{}", m.key));
             let per_row = ChartPlot {
-                integer_x: true,
-                ..ChartPlot::new(format!("{}: per query row", m.name), "query token", "nats / TV", vec![
+                title: format!("{}: per query row", m.name),
+                x_label: "query token".into(),
+                y_label: "nats / TV".into(),
+                series: vec![
                     Series::line("KL(A‖Â)", rows_of(&m.rows.kl)),
                     Series::line("TV", rows_of(&m.rows.tv)),
                     Series::line("entropy softmax", rows_of(&r.softmax_entropy)),
                     Series::line(format!("entropy {}", m.name), rows_of(&m.rows.entropy_linear)),
-                ], format!("rows-{}", m.key))
+                ],
+                log_x: false,
+                log_y: false,
+                diagonal: false,
+                markers: vec![],
+                integer_x: true,
+                label_points: false,
+                testid: format!("rows-{}", m.key),
             };
             let spectrum = m.spectrum.as_ref().zip(r.softmax_spectrum.as_ref()).map(|(lin, soft)| {
                 let points = |s: &[f64]| s.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect();
                 ChartPlot {
-                    log_y: true,
-                    markers: vec![(m.feature_dim as f64, format!("feature dim {}", m.feature_dim))],
-                    integer_x: true,
-                    ..ChartPlot::new(format!("singular values: effective rank {} (softmax {}), rank {} (softmax {})",
-                        fmt(lin.effective_rank), fmt(soft.effective_rank), lin.numerical_rank, soft.numerical_rank), "index", "σ", vec![
+                    title: format!("singular values: effective rank {} (softmax {}), rank {} (softmax {})",
+                        fmt(lin.effective_rank), fmt(soft.effective_rank), lin.numerical_rank, soft.numerical_rank),
+                    x_label: "index".into(),
+                    y_label: "σ".into(),
+                    series: vec![
                         Series::line("softmax", points(&soft.singular_values)),
                         Series::line(m.name.clone(), points(&lin.singular_values)),
-                    ], format!("spectrum-{}", m.key))
+                    ],
+                    log_x: false,
+                    log_y: true,
+                    diagonal: false,
+                    markers: vec![(m.feature_dim as f64, format!("feature dim {}", m.feature_dim))],
+                    integer_x: true,
+                    label_points: false,
+                    testid: format!("spectrum-{}", m.key),
                 }
             });
             view! {

@@ -39,16 +39,17 @@ pub(super) fn KernelView(
             let points = kernel_points(kernel, &kept);
             let below = points.iter().filter(|p| p.1 <= 0.0).count();
             let scatter = ChartPlot {
+                title: format!("{}: exact against approximate kernel", m.name),
+                x_label: "exp(s q·k)".into(),
+                y_label: "φ(q)·φ(k)".into(),
+                series: vec![Series::dots(m.name.clone(), points)],
                 log_x: true,
                 log_y: true,
                 diagonal: true,
-                ..ChartPlot::new(
-                    format!("{}: exact against approximate kernel", m.name),
-                    "exp(s q·k)",
-                    "φ(q)·φ(k)",
-                    vec![Series::dots(m.name.clone(), points)],
-                    format!("kernel-{}", m.key),
-                )
+                markers: vec![],
+                integer_x: false,
+                label_points: false,
+                testid: format!("kernel-{}", m.key),
             };
             let features = keep_rows(&m.query_features, &kept);
             let signed = features.iter().any(|&x| x < 0.0);
@@ -79,24 +80,24 @@ pub(super) fn KernelView(
                 match series {
                     Some(series) => {
                         let sweep = series.points;
-                        let mean = Series {
-                            name: "mean ± sd (low edge ≥ mean/10)".into(),
-                            points: sweep.iter().map(|e| (e.m as f64, e.mean)).collect(),
-                            // ± one sd; on the log axis the lower edge stops at a tenth of the mean.
-                            band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(0.1 * e.mean), e.mean + e.spread)).collect()),
-                            scatter: false,
-                        };
                         let plot = ChartPlot {
+                            title: format!("{name}: kernel error against m ({AGAINST_M_SEEDS} seeds)"),
+                            x_label: "m".into(),
+                            y_label: "‖K̂ − K‖ / ‖K‖".into(),
+                            series: vec![Series {
+                                name: "mean ± sd (low edge ≥ mean/10)".into(),
+                                points: sweep.iter().map(|e| (e.m as f64, e.mean)).collect(),
+                                // ± one sd; on the log axis the lower edge stops at a tenth of the mean.
+                                band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(0.1 * e.mean), e.mean + e.spread)).collect()),
+                                scatter: false,
+                            }],
                             log_x: true,
                             log_y: true,
+                            diagonal: false,
                             markers: vec![(chosen_m as f64, format!("m = {chosen_m}"))],
-                            ..ChartPlot::new(
-                                format!("{name}: kernel error against m ({AGAINST_M_SEEDS} seeds)"),
-                                "m",
-                                "‖K̂ − K‖ / ‖K‖",
-                                vec![mean],
-                                format!("error-m-{key}"),
-                            )
+                            integer_x: false,
+                            label_points: false,
+                            testid: format!("error-m-{key}"),
                         };
                         let why = against_m_note(&sweep, score_range);
                         view! {

@@ -37,14 +37,17 @@ pub(super) fn SpreadView(
             })
             .collect();
         let plot = ChartPlot {
+            title: format!("softmax swapped for each map in layer {layer}"),
+            x_label: "layer".into(),
+            y_label: "‖H − Ĥ‖ / ‖H‖".into(),
+            series,
+            log_x: false,
+            log_y: false,
+            diagonal: false,
+            markers: vec![],
             integer_x: true,
-            ..ChartPlot::new(
-                format!("softmax swapped for each map in layer {layer}"),
-                "layer",
-                "‖H − Ĥ‖ / ‖H‖",
-                series,
-                "spread-chart",
-            )
+            label_points: false,
+            testid: "spread-chart".into(),
         };
         view! { <Chart plot=plot /> }
     };
