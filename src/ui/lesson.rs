@@ -38,7 +38,7 @@ pub fn LessonPanel(
         step(n).map(|s| {
             view! {
                 <p class="lesson-count">{format!("Lesson · step {n} of {}", STEPS.len())}</p>
-                <h2 data-testid="lesson-title">{s.title}</h2>
+                <h2 id="lesson-title" data-testid="lesson-title">{s.title}</h2>
                 <p class="lesson-text">{s.explanation}</p>
             }
         })
@@ -51,9 +51,10 @@ pub fn LessonPanel(
         }
     };
     view! {
-        <section class="lesson" data-testid="lesson" data-step=number aria-live="polite">
+        <section class="lesson" data-testid="lesson" data-step=number aria-labelledby="lesson-title">
             {contents}
-            <div class="lesson-live" data-testid="lesson-live">{sentences}</div>
+            // Only the numbers are announced as they change, not the whole step.
+            <div class="lesson-live" data-testid="lesson-live" aria-live="polite">{sentences}</div>
             <nav class="lesson-nav" aria-label="Lesson steps">
                 <button data-testid="lesson-prev" disabled=at_start
                     on:click=move |_| go(number() - 1)>"← Previous"</button>
