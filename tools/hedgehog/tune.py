@@ -1,10 +1,10 @@
 """Choose Hedgehog's training schedule on validation documents (never the held-out ones).
 
     python tools/hedgehog/tune.py [LAYER]            # the schedule
-    python tools/hedgehog/tune.py [LAYER] --starts   # the start of the 128-feature map
+    python tools/hedgehog/tune.py [LAYER] --starts [--wide]  # how many starts per head (64 or 128 features)
 
 Trains every head of one layer under each candidate and prints the mean total variation on the
-validation sequences; train.py's STEPS, BATCH, learning rates and `initial` are the winners.
+validation sequences; train.py's STEPS, BATCH, learning rates and STARTS are the winners.
 """
 
 import math
@@ -17,6 +17,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import train as T  # noqa: E402
 
+# Numbers of starts per head (train.starts) for --starts.
+START_COUNTS = (1, 4)
 # (decay, steps, batch, first learning rate)
 CANDIDATES = [("exponential", 300, 24, 1e-2), ("cosine", 300, 24, 1e-2), ("cosine", 1200, 8, 1e-2),
               ("cosine", 900, 16, 1e-2), ("cosine", 1200, 8, 2e-2)]
@@ -35,14 +37,6 @@ def validation_tv(valid_heads, w, b):
     return tv / rows
 
 
-def half_scaled_identity(width, heads):
-    """The earlier start of the wide map: I stacked over 0.5·I."""
-    w = np.zeros((heads, width, T.HEAD_DIM))
-    for i in range(width):
-        w[:, i, i % T.HEAD_DIM] = 1.0 if i < T.HEAD_DIM else 0.5
-    return w, np.zeros((heads, width))
-
-
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     layer = int(args[0]) if args else 0
@@ -56,12 +50,12 @@ def main():
     train_heads = [s[layer] for s in T.heads_of(weights, train)]
     valid_heads = [s[layer] for s in T.heads_of(weights, T.validation(tokenizer))]
     if "--starts" in sys.argv:
-        chosen = T.initial
-        for name, start in (("I over 0.5·I", half_scaled_identity), ("I over random orthogonal", chosen)):
-            T.initial = start
+        width = 64 if "--wide" in sys.argv else 32
+        for count in START_COUNTS:
+            T.STARTS = count
             t0 = time.time()
-            tv = validation_tv(valid_heads, *T.train_layer(train_heads, 64, False, T.SEED + layer))
-            print(f"128 features, {name}: validation mean TV {tv.mean():.4f}, head 2 {tv[2]:.4f},"
+            tv = validation_tv(valid_heads, *T.train_layer(train_heads, width, False, T.SEED + layer))
+            print(f"{2 * width} features, {count} starts: validation mean TV {tv.mean():.4f}, head 2 {tv[2]:.4f},"
                   f" worst head {tv.max():.4f} ({time.time() - t0:.0f} s)", flush=True)
         return
     for decay, steps, batch, lr in CANDIDATES:
