@@ -49,15 +49,34 @@ def words_split_differently(full, trimmed, text):
 # mixes that spend bits where the attention maps are sensitive.
 SCHEMES = [(32, 32, 32, 32), (8, 8, 8, 8), (8, 8, 8, 5), (8, 8, 4, 5), (8, 4, 8, 5), (8, 4, 4, 8), (8, 4, 4, 6),
            (8, 4, 4, 5), (8, 4, 4, 4), (8, 8, 8, 6), (8, 6, 6, 6), (8, 6, 6, 5)]
+# The same bits with GPTQ error compensation for the grouped matrices (tools/model/gptq.py).
+GPTQ_SCHEMES = [(8, 4, 4, 5), (8, 4, 4, 4), (8, 5, 5, 5), (8, 3, 3, 5)]
+CALIBRATION_SEQUENCES = 64
 
 
-def frontier(original, ids, kinds):
+def calibration(tokenizer):
+    """Tuning text for GPTQ: sequences of tools/hedgehog's training documents (never these texts)."""
+    sys.path.insert(0, str(ROOT / "tools" / "hedgehog"))
+    import train as H
+
+    train_docs = [d for d in H.all_documents() if d not in H.split_documents()[2]]
+    return [ids for _, _, ids in H.sequences(train_docs, tokenizer, CALIBRATION_SEQUENCES, np.random.default_rng(H.SEED))]
+
+
+def frontier(original, ids, kinds, tokenizer):
     """Each scheme's fidelity with the full vocabulary over all the texts, its worst kind's top-1,
     and its size (layer matrices; word embeddings of the whole vocabulary)."""
+    import gptq
+
     rows = []
-    for qk, vo, ffn, emb in SCHEMES:
+    every_row = list(range(original["embeddings.word_embeddings.weight"].shape[0]))
+    calibration_ids = calibration(tokenizer)
+    for method, (qk, vo, ffn, emb) in [("round", s) for s in SCHEMES] + [("GPTQ", s) for s in GPTQ_SCHEMES]:
         scheme = {"qk": qk, "vo": vo, "ffn": ffn, "embeddings": emb}
-        _, weights = C.package(original, list(range(original["embeddings.word_embeddings.weight"].shape[0])), scheme)
+        if method == "GPTQ":
+            weights = gptq.package(original, every_row, scheme, calibration_ids)
+        else:
+            _, weights = C.package(original, every_row, scheme)
         every = C.fidelity(original, ids, weights, ids)
         per_kind = {}
         for kind in dict.fromkeys(kinds):
@@ -65,11 +84,11 @@ def frontier(original, ids, kinds):
             per_kind[kind] = C.fidelity(original, mine, weights, mine)["top1_agreement"]
         layer_bytes = C.LAYERS * sum(C.encoded_bytes(*original[f"encoder.layer.0.{n}"].shape, scheme[part])
                                      for part, names in C.PARTS.items() for n in names)
-        rows.append({"bits": scheme, **every, "worst_kind_top1": min(per_kind.values()),
+        rows.append({"method": method, "bits": scheme, **every, "worst_kind_top1": min(per_kind.values()),
                      "worst_kind": min(per_kind, key=per_kind.get), "layer_matrix_bytes": layer_bytes,
                      "word_embedding_bytes": C.encoded_bytes(*original["embeddings.word_embeddings.weight"].shape, emb)})
         r = rows[-1]
-        print(f"{qk}/{vo}/{ffn}/{emb}: |dA| {r['mean_abs_dA']:.4f} top1 {r['top1_agreement']:.3f} ties {r['top1_agreement_ties_within_0.01']:.3f}"
+        print(f"{method} {qk}/{vo}/{ffn}/{emb}: |dA| {r['mean_abs_dA']:.4f} top1 {r['top1_agreement']:.3f} ties {r['top1_agreement_ties_within_0.01']:.3f}"
               f" worst kind {r['worst_kind_top1']:.3f} ({r['worst_kind']}) cos {r['sentence_vector_cosine_min']:.4f}"
               f" layers {layer_bytes / 1e6:.2f} MB embeddings {r['word_embedding_bytes'] / 1e6:.2f} MB", flush=True)
     return rows
@@ -106,7 +125,7 @@ def main():
         print(f"{kind:10s} same split {len(same)}/{len(items)}  full vocab: |dA| {f['mean_abs_dA']:.4f} worst {f['worst_head_mean_abs_dA']:.4f}"
               f" top1 {f['top1_agreement']:.3f} ties {f['top1_agreement_ties_within_0.01']:.3f} cos {f['sentence_vector_cosine_min']:.4f}", flush=True)
     if "--frontier" in sys.argv:
-        report["frontier"] = frontier(original, [full.encode(t).ids for kind, t in texts()], [kind for kind, _ in texts()])
+        report["frontier"] = frontier(original, [full.encode(t).ids for kind, t in texts()], [kind for kind, _ in texts()], full)
     (HERE / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     (HERE / "report.md").write_text(markdown(report))
     print(f"wrote {HERE / 'report.json'} and report.md")
@@ -134,11 +153,11 @@ def markdown(report):
     lines.append("")
     if "frontier" in report:
         lines += ["## Quantisation frontier, full vocabulary, all texts", "",
-                  "| bits Q/K, V/O, FFN, embeddings | mean \\|ΔA\\| | top-1 | with near-ties | worst kind's top-1 | sentence cosine, lowest | layer matrices | word embeddings |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| bits Q/K, V/O, FFN, embeddings | rounding | mean \\|ΔA\\| | top-1 | with near-ties | worst kind's top-1 | sentence cosine, lowest | layer matrices | word embeddings |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in report["frontier"]:
             b = r["bits"]
-            lines.append(f"| {b['qk']}/{b['vo']}/{b['ffn']}/{b['embeddings']} | {r['mean_abs_dA']:.4f} | {r['top1_agreement']:.3f} | "
+            lines.append(f"| {b['qk']}/{b['vo']}/{b['ffn']}/{b['embeddings']} | {r['method']} | {r['mean_abs_dA']:.4f} | {r['top1_agreement']:.3f} | "
                          f"{r['top1_agreement_ties_within_0.01']:.3f} | {r['worst_kind_top1']:.3f} ({r['worst_kind']}) | "
                          f"{r['sentence_vector_cosine_min']:.4f} | {r['layer_matrix_bytes'] / 1e6:.2f} MB | {r['word_embedding_bytes'] / 1e6:.2f} MB |")
         lines.append("")
