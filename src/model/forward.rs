@@ -58,13 +58,16 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
     let scale = 1.0 / (head_dim as f32).sqrt();
 
     // Embeddings: word + position + token type, then LayerNorm.
-    let mut x = Array2::<f32>::zeros((n, c.hidden));
-    for (i, &id) in ids.iter().enumerate() {
+    let mut words = vec![0f32; n * c.hidden];
+    for (&id, out) in ids.iter().zip(words.chunks_exact_mut(c.hidden.max(1))) {
         if id as usize >= c.vocab {
             return Err(ModelError::TokenId { id, vocab: c.vocab });
         }
-        let mut row = x.row_mut(i);
-        row.assign(&w.word_embeddings.row(id as usize));
+        w.word_embeddings.decode_row(id as usize, out);
+    }
+    let mut x = Array2::from_shape_vec((n, c.hidden), words)
+        .map_err(|e| ModelError::Format(e.to_string()))?;
+    for (i, mut row) in x.rows_mut().into_iter().enumerate() {
         row += &w.position_embeddings.row(i);
         row += &w.token_type;
     }

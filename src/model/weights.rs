@@ -1,6 +1,7 @@
 //! The model's weights as plain structs, read from a safetensors file and validated.
 //!
-//! A matrix is stored one of three ways, and dequantised here once, at load:
+//! A matrix is stored one of three ways, and dequantised here once, at load (the word embeddings
+//! stay encoded, and a row is decoded when a token needs it):
 //! - `NAME` as F32;
 //! - `NAME.q8` (I8, rows×cols) and `NAME.scale` (F32 per row): `w = q · scale`;
 //! - `NAME.qB` for B from 2 to 7 (U8, rows×⌈cols·B/8⌉: each row's B-bit values packed least
@@ -58,13 +59,87 @@ pub struct LayerWeights {
 #[derive(Debug, Clone)]
 pub struct Weights {
     pub config: Config,
-    pub word_embeddings: Array2<f32>,
+    /// Kept encoded: a text needs a few dozen of its rows, and decoding all of them at load took
+    /// 40 MB of f32, two thirds of the model's memory.
+    pub word_embeddings: EncodedMatrix,
     pub position_embeddings: Array2<f32>,
     /// Token type 0: kernelscope always feeds a single segment.
     pub token_type: Array1<f32>,
     pub embedding_norm_gain: Array1<f32>,
     pub embedding_norm_bias: Array1<f32>,
     pub layers: Vec<LayerWeights>,
+}
+
+/// A matrix in its stored encoding (see the module's notes); rows decode on demand.
+#[derive(Debug, Clone)]
+pub struct EncodedMatrix {
+    rows: usize,
+    cols: usize,
+    encoding: Encoding,
+}
+
+#[derive(Debug, Clone)]
+enum Encoding {
+    F32(Vec<f32>),
+    Rows8 {
+        codes: Vec<i8>,
+        scale: Vec<f32>,
+    },
+    Grouped {
+        bits: usize,
+        group: usize,
+        packed: Vec<u8>,
+        scale: Vec<f32>,
+        min: Vec<f32>,
+    },
+}
+
+impl EncodedMatrix {
+    /// Row `r` decoded into `out` (`cols` long; the caller checks `r < rows`).
+    pub fn decode_row(&self, r: usize, out: &mut [f32]) {
+        let cols = self.cols;
+        match &self.encoding {
+            Encoding::F32(values) => out.copy_from_slice(&values[r * cols..(r + 1) * cols]),
+            Encoding::Rows8 { codes, scale } => {
+                for (value, &q) in out.iter_mut().zip(&codes[r * cols..(r + 1) * cols]) {
+                    *value = f32::from(q) * scale[r];
+                }
+            }
+            Encoding::Grouped {
+                bits,
+                group,
+                packed,
+                scale,
+                min,
+            } => {
+                let (bits, groups) = (*bits, cols / group);
+                let row_bytes = (cols * bits).div_ceil(8);
+                let bytes = &packed[r * row_bytes..(r + 1) * row_bytes];
+                let mask = (1u16 << bits) - 1;
+                for (g, out) in out.chunks_exact_mut(*group).enumerate() {
+                    let (scale, min) = (scale[r * groups + g], min[r * groups + g]);
+                    for (c, value) in out.iter_mut().enumerate() {
+                        // Packed least significant bit first: a value spans two bytes at most.
+                        let bit = (g * group + c) * bits;
+                        let low = u16::from(bytes[bit / 8]);
+                        let high = bytes.get(bit / 8 + 1).map_or(0, |&b| u16::from(b));
+                        let q = ((low | high << 8) >> (bit % 8)) & mask;
+                        *value = f32::from(q) * scale + min;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every row decoded.
+    fn dense(&self) -> Result<Array2<f32>, ModelError> {
+        let mut values = vec![0f32; self.rows * self.cols];
+        for (r, out) in values.chunks_exact_mut(self.cols.max(1)).enumerate() {
+            self.decode_row(r, out);
+        }
+        Array2::from_shape_vec((self.rows, self.cols), values)
+            .map_err(|e| ModelError::Format(e.to_string()))
+    }
 }
 
 /// Why a model file could not be used.
@@ -129,20 +204,25 @@ impl File<'_> {
         Ok(Array1::from(f32s(data)))
     }
 
-    /// A matrix in any of the three encodings, checked to be rows×cols.
+    /// A matrix in any of the three encodings, checked to be rows×cols, dequantised.
     fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Array2<f32>, ModelError> {
-        let values = if self.has(name) {
+        self.encoded(name, rows, cols)?.dense()
+    }
+
+    /// A matrix in any of the three encodings, checked to be rows×cols, as stored.
+    fn encoded(&self, name: &str, rows: usize, cols: usize) -> Result<EncodedMatrix, ModelError> {
+        let encoding = if self.has(name) {
             let (shape, data) = self.raw(name, Dtype::F32, 2)?;
             expect_shape(name, &shape, &[rows, cols])?;
-            f32s(data)
+            Encoding::F32(f32s(data))
         } else if self.has(&format!("{name}.q8")) {
             let (shape, data) = self.raw(&format!("{name}.q8"), Dtype::I8, 2)?;
             expect_shape(name, &shape, &[rows, cols])?;
-            let scale = self.vector(&format!("{name}.scale"), rows)?;
-            data.chunks_exact(cols.max(1))
-                .zip(scale.iter())
-                .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q as i8) * s))
-                .collect()
+            let scale = self.vector(&format!("{name}.scale"), rows)?.to_vec();
+            Encoding::Rows8 {
+                codes: data.iter().map(|&b| b as i8).collect(),
+                scale,
+            }
         } else {
             let (bits, packed) = self.grouped_name(name)?;
             let (shape, data) = self.raw(&packed, Dtype::U8, 2)?;
@@ -152,30 +232,21 @@ impl File<'_> {
                     self.group
                 )));
             }
-            let row_bytes = (cols * bits).div_ceil(8);
-            expect_shape(name, &shape, &[rows, row_bytes])?;
+            expect_shape(name, &shape, &[rows, (cols * bits).div_ceil(8)])?;
             let groups = cols / self.group;
-            let scale = self.halves(&format!("{name}.scale"), rows, groups)?;
-            let min = self.halves(&format!("{name}.min"), rows, groups)?;
-            let mask = (1u16 << bits) - 1;
-            let mut values = vec![0f32; rows * cols];
-            let rows_out = values.chunks_exact_mut(cols);
-            for (row, (bytes, out)) in data.chunks_exact(row_bytes).zip(rows_out).enumerate() {
-                for (g, out) in out.chunks_exact_mut(self.group).enumerate() {
-                    let (scale, min) = (scale[row * groups + g], min[row * groups + g]);
-                    for (c, value) in out.iter_mut().enumerate() {
-                        // Packed least significant bit first: a value spans two bytes at most.
-                        let bit = (g * self.group + c) * bits;
-                        let low = u16::from(bytes[bit / 8]);
-                        let high = bytes.get(bit / 8 + 1).map_or(0, |&b| u16::from(b));
-                        let q = ((low | high << 8) >> (bit % 8)) & mask;
-                        *value = f32::from(q) * scale + min;
-                    }
-                }
+            Encoding::Grouped {
+                bits,
+                group: self.group,
+                packed: data.to_vec(),
+                scale: self.halves(&format!("{name}.scale"), rows, groups)?,
+                min: self.halves(&format!("{name}.min"), rows, groups)?,
             }
-            values
         };
-        Array2::from_shape_vec((rows, cols), values).map_err(|e| ModelError::Format(e.to_string()))
+        Ok(EncodedMatrix {
+            rows,
+            cols,
+            encoding,
+        })
     }
 
     /// The packed tensor of a grouped matrix, `NAME.qB` for B from 2 to 7 bits.
@@ -319,7 +390,7 @@ impl Weights {
             })
         };
         Ok(Self {
-            word_embeddings: file.matrix("embeddings.word_embeddings.weight", vocab, hidden)?,
+            word_embeddings: file.encoded("embeddings.word_embeddings.weight", vocab, hidden)?,
             position_embeddings: file.matrix(
                 "embeddings.position_embeddings.weight",
                 positions,
