@@ -48,7 +48,7 @@ def words_split_differently(full, trimmed, text):
 # Bits for Q/K, V/O, feed-forward and word embeddings: tools/model/convert.py's frontier, and
 # mixes that spend bits where the attention maps are sensitive.
 SCHEMES = [(32, 32, 32, 32), (8, 8, 8, 8), (8, 8, 8, 5), (8, 8, 4, 5), (8, 4, 8, 5), (8, 4, 4, 8), (8, 4, 4, 6),
-           (8, 4, 4, 5), (8, 4, 4, 4), (8, 8, 8, 6), (8, 6, 6, 6), (8, 6, 6, 5)]
+           (8, 4, 4, 5), (8, 4, 4, 4), (8, 8, 8, 6), (8, 6, 6, 6), (8, 6, 6, 5), (8, 5, 5, 5)]
 # The same bits with GPTQ error compensation for the grouped matrices (tools/model/gptq.py).
 GPTQ_SCHEMES = [(8, 4, 4, 5), (8, 4, 4, 4), (8, 5, 5, 5), (8, 3, 3, 5)]
 CALIBRATION_SEQUENCES = 64
