@@ -205,9 +205,14 @@ def quantise_groups(w, bits):
     lo = lo.astype(np.float16)
     safe = np.where(scale.astype(np.float32) == 0, 1.0, scale.astype(np.float32))
     q = np.clip(np.round((g - lo.astype(np.float32)[..., None]) / safe[..., None]), 0, top).astype(np.uint8)
-    stream = ((q.reshape(rows, cols)[..., None] >> np.arange(bits, dtype=np.uint8)) & 1).reshape(rows, cols * bits)
-    packed = np.packbits(stream, axis=1, bitorder="little")
-    return {f"q{bits}": packed, "scale": scale, "min": lo}
+    return {f"q{bits}": pack(q.reshape(rows, cols), bits), "scale": scale, "min": lo}
+
+
+def pack(q, bits):
+    """`bits`-bit codes (rows × cols, uint8), each row packed least significant bit first."""
+    rows, cols = q.shape
+    stream = ((q[..., None] >> np.arange(bits, dtype=np.uint8)) & 1).reshape(rows, cols * bits)
+    return np.packbits(stream, axis=1, bitorder="little")
 
 
 def dequantise_groups(t):
@@ -248,7 +253,7 @@ def forward(w, ids, layers, heads=HEADS, linear_layers=()):
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
     x = x + w["embeddings.token_type_embeddings.weight"][0]
     x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-    out = {"hidden": [x], "q": [], "k": [], "v": [], "attention": []}
+    out = {"hidden": [x], "q": [], "k": [], "v": [], "attention": [], "matrix_inputs": []}
     dh = hidden // heads
     for l in range(layers):
         p = f"encoder.layer.{l}."
@@ -265,8 +270,13 @@ def forward(w, ids, layers, heads=HEADS, linear_layers=()):
             a = np.exp(s)
             a = a / a.sum(axis=-1, keepdims=True)
         ctx = (a @ v).transpose(1, 0, 2).reshape(n, hidden)
+        x_in = x
         x = layer_norm(x + lin(ctx, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
         h = gelu(lin(x, "intermediate.dense"))
+        # What each of the layer's matrices multiplies (tools/model/gptq.py calibrates on it).
+        out["matrix_inputs"].append({"attention.self.query.weight": x_in, "attention.self.key.weight": x_in,
+                                     "attention.self.value.weight": x_in, "attention.output.dense.weight": ctx,
+                                     "intermediate.dense.weight": x, "output.dense.weight": h})
         x = layer_norm(x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
         out["q"].append(q), out["k"].append(k), out["v"].append(v), out["attention"].append(a)
         out["hidden"].append(x)

@@ -46,32 +46,7 @@ def gptq_groups(w, x, bits):
         q[:, i] = np.clip(np.round((w[:, i] - m) / safe), 0, top)
         err = (w[:, i] - (q[:, i] * s + m)) / u[i, i]
         w[:, i + 1:] -= np.outer(err, u[i, i + 1:])
-    stream = ((q[..., None] >> np.arange(bits, dtype=np.uint8)) & 1).reshape(rows, cols * bits)
-    return {f"q{bits}": np.packbits(stream, axis=1, bitorder="little"), "scale": scale, "min": lo}
-
-
-def layer_inputs(w, ids, layer):
-    """The inputs of layer `layer`'s matrices on one sequence, from weights w (float64)."""
-    n = len(ids)
-    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
-    x = C.layer_norm(x + w["embeddings.token_type_embeddings.weight"][0], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-    for l in range(layer + 1):
-        p = f"encoder.layer.{l}."
-        lin = lambda h, name: h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
-        heads, dh = C.HEADS, x.shape[1] // C.HEADS
-        q, k, v = (lin(x, f"attention.self.{t}").reshape(n, heads, dh).transpose(1, 0, 2) for t in ("query", "key", "value"))
-        s = q @ k.transpose(0, 2, 1) / np.sqrt(dh)
-        a = np.exp(s - s.max(-1, keepdims=True))
-        a /= a.sum(-1, keepdims=True)
-        ctx = (a @ v).transpose(1, 0, 2).reshape(n, -1)
-        x_attn = x
-        x = C.layer_norm(x + lin(ctx, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
-        hmid = C.gelu(lin(x, "intermediate.dense"))
-        if l == layer:
-            return {"attention.self.query.weight": x_attn, "attention.self.key.weight": x_attn,
-                    "attention.self.value.weight": x_attn, "attention.output.dense.weight": ctx,
-                    "intermediate.dense.weight": x, "output.dense.weight": hmid}
-        x = C.layer_norm(x + lin(hmid, "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+    return {f"q{bits}": C.pack(q, bits), "scale": scale, "min": lo}
 
 
 def package(original, keep, scheme, calibration):
@@ -80,7 +55,7 @@ def package(original, keep, scheme, calibration):
     current = {k: np.asarray(v, np.float64) for k, v in weights.items()}
     bits_of = {suffix: scheme[part] for part, suffixes in C.PARTS.items() for suffix in suffixes}
     for l in range(C.LAYERS):
-        inputs = [layer_inputs(current, ids, l) for ids in calibration]
+        inputs = [C.forward(current, ids, l + 1)["matrix_inputs"][l] for ids in calibration]
         for suffix, bits in bits_of.items():
             if 2 <= bits <= 7:
                 name = f"encoder.layer.{l}.{suffix}"
