@@ -23,7 +23,9 @@ fn median(mut f: impl FnMut()) -> (f64, usize) {
 }
 
 fn main() {
-    let w = match Weights::from_safetensors(include_bytes!("../assets/model.safetensors")) {
+    let w = match Weights::from_folder(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"),
+    ) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("the shipped model does not load: {e}");

@@ -13,16 +13,8 @@ use kernelscope::model::forward::forward;
 use kernelscope::state::AppState;
 
 fn model() -> Model {
-    let read = |name: &str| {
-        std::fs::read(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|e| panic!("assets/{name}: {e}"))
-    };
-    Model::from_files(
-        &read("model.safetensors"),
-        &read("vocab.txt"),
-        Ok(read("hedgehog.safetensors")),
-    )
-    .expect("the shipped model loads")
+    Model::from_folder(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+        .expect("the shipped model loads")
 }
 
 fn token_ids(model: &Model, text: &str) -> Vec<u32> {

@@ -13,8 +13,8 @@ use kernelscope::model::weights::Weights;
 const PRONOUN: &str = "The cat that the dog chased ran up the tree because it was scared.";
 
 fn setup() -> (Weights, Vec<u32>) {
-    let w =
-        Weights::from_safetensors(include_bytes!("../assets/model.safetensors")).expect("model");
+    let w = Weights::from_folder(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+        .expect("model");
     let t = Tokenizer::from_vocab_txt(include_str!("../assets/vocab.txt")).expect("vocab");
     let ids = t.encode(PRONOUN, 512).tokens.iter().map(|t| t.id).collect();
     (w, ids)

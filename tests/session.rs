@@ -14,18 +14,7 @@ use kernelscope::model::forward::forward;
 use kernelscope::state::{AppState, View};
 
 fn model() -> Arc<Model> {
-    let read = |name: &str| {
-        std::fs::read(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|e| panic!("assets/{name}: {e}"))
-    };
-    Arc::new(
-        Model::from_files(
-            &read("model.safetensors"),
-            &read("vocab.txt"),
-            Ok(read("hedgehog.safetensors")),
-        )
-        .expect("the shipped model loads"),
-    )
+    Arc::new(Model::from_folder(&assets()).expect("the shipped model loads"))
 }
 
 /// Collects answers; counts its breaths, and can declare the ask outdated after `current_for`.
@@ -33,6 +22,10 @@ struct Recorder {
     answers: RefCell<Vec<FromEngine>>,
     breaths: Cell<usize>,
     current_for: usize,
+    /// The site's files it was asked for, in order.
+    fetched: RefCell<Vec<String>>,
+    /// Serve every file one byte short, as a broken connection would.
+    truncate: Cell<bool>,
 }
 
 impl Recorder {
@@ -41,6 +34,8 @@ impl Recorder {
             answers: RefCell::new(Vec::new()),
             breaths: Cell::new(0),
             current_for,
+            fetched: RefCell::new(Vec::new()),
+            truncate: Cell::new(false),
         }
     }
     fn kinds(&self) -> Vec<&'static str> {
@@ -79,6 +74,116 @@ impl Host for Recorder {
     fn now_ms(&self) -> f64 {
         0.0
     }
+    /// The assets folder stands in for the site.
+    async fn fetch_all(&self, files: &[String]) -> Vec<Result<Vec<u8>, String>> {
+        files
+            .iter()
+            .map(|file| {
+                self.fetched.borrow_mut().push(file.clone());
+                let mut bytes = std::fs::read(assets().join(file)).map_err(|e| e.to_string())?;
+                if self.truncate.get() {
+                    bytes.pop();
+                }
+                Ok(bytes)
+            })
+            .collect()
+    }
+}
+
+fn assets() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
+}
+
+/// The shipped model as the worker first holds it: no word-embedding shard in yet.
+fn model_without_embeddings() -> Arc<Model> {
+    let read = |name: &str| std::fs::read(assets().join(name)).expect("an asset");
+    Arc::new(
+        Model::from_files(
+            &read("model.safetensors"),
+            &read("vocab.txt"),
+            Ok(read("hedgehog.safetensors")),
+        )
+        .expect("the shipped model loads"),
+    )
+}
+
+/// The word embeddings come in shards as the text needs them: a shard that arrives damaged is
+/// refused with a message that names the text and keeps nothing; the next ask fetches it again
+/// and succeeds; a later ask on the same words fetches nothing; the rows are the ones the whole
+/// model holds.
+#[test]
+fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
+    let session = Session::new(model_without_embeddings());
+    let state = AppState::default();
+    let host = Recorder::new(usize::MAX);
+    host.truncate.set(true);
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head"]);
+    let failed = host.fetched.borrow().clone();
+    assert!(!failed.is_empty() && failed.len() < 20, "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .all(|f| f.starts_with("embeddings/") && f.ends_with(".bin"))
+    );
+    {
+        let answers = host.answers.borrow();
+        let FromEngine::Head { head, .. } = &answers[1] else {
+            unreachable!()
+        };
+        let Err(why) = head.as_ref() else {
+            panic!("the head should be refused")
+        };
+        assert!(
+            why.contains("“The cat that the dog chased ran up the t…” could not be analysed"),
+            "{why}"
+        );
+        assert!(
+            why.contains("bytes, expected") && why.contains("the next edit tries again"),
+            "{why}"
+        );
+    }
+
+    host.truncate.set(false);
+    host.answers.borrow_mut().clear();
+    host.fetched.borrow_mut().clear();
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head", "overview"]);
+    assert_eq!(
+        *host.fetched.borrow(),
+        failed,
+        "the same shards, fetched again"
+    );
+
+    host.answers.borrow_mut().clear();
+    host.fetched.borrow_mut().clear();
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert!(host.fetched.borrow().is_empty());
+
+    // The rows fetched are the rows of the whole table.
+    let whole = model();
+    let ids: Vec<u32> = whole
+        .tokenizer
+        .encode(&state.text, 512)
+        .tokens
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let lazy = model_without_embeddings();
+    assert!(forward(&lazy.weights, &ids, None).is_err(), "no rows yet");
+    let reference = forward(&whole.weights, &ids, None).expect("forward");
+    let session_trace = {
+        let table = &lazy.weights.word_embeddings;
+        for k in table.missing_shards(&ids) {
+            let bytes = std::fs::read(assets().join(
+                kernelscope::model::embeddings::WordEmbeddings::shard_file(k),
+            ))
+            .expect("shard");
+            table.insert_shard(k, &bytes).expect("a good shard");
+        }
+        forward(&lazy.weights, &ids, None).expect("forward")
+    };
+    assert_eq!(session_trace.embeddings, reference.embeddings);
 }
 
 fn ask(state: &AppState) -> Ask {

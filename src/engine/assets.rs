@@ -51,6 +51,18 @@ impl Model {
         })
     }
 
+    /// The model in `folder` with every word-embedding shard (native: tests and examples read
+    /// the shipped model from `assets/`).
+    pub fn from_folder(folder: &std::path::Path) -> Result<Self, String> {
+        let read = |name: &str| {
+            let path = folder.join(name);
+            std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let model = Self::from_files(&read(MODEL_FILE)?, &read(VOCAB_FILE)?, read(HEDGEHOG_FILE))?;
+        model.weights.word_embeddings.load_all(folder)?;
+        Ok(model)
+    }
+
     /// Fetch the three files (all in flight at once) from the site, in a page or a worker.
     #[cfg(target_arch = "wasm32")]
     pub async fn fetch() -> Result<Self, String> {
@@ -66,6 +78,20 @@ impl Model {
         let hedgehog = web::finish(HEDGEHOG_FILE, hedgehog).await;
         Self::from_files(&weights, &vocab, hedgehog)
     }
+}
+
+/// Fetch `files` from the site, all in flight at once.
+#[cfg(target_arch = "wasm32")]
+pub async fn fetch_all(files: &[String]) -> Vec<Result<Vec<u8>, String>> {
+    let started: Vec<_> = files.iter().map(|f| web::start(f)).collect();
+    let mut bodies = Vec::with_capacity(files.len());
+    for (file, request) in files.iter().zip(started) {
+        bodies.push(match request {
+            Ok(request) => web::finish(file, request).await,
+            Err(why) => Err(why),
+        });
+    }
+    bodies
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -18,6 +18,7 @@ use super::summary::{cost_model, crossovers, head_summary, won_back};
 use super::sweep::sweep;
 use super::{BackendChoice, CpuReason, Engine, GpuError};
 use crate::kernels::MapSpec;
+use crate::model::embeddings::WordEmbeddings;
 use crate::model::forward::{Trace, forward};
 use crate::state::{AppState, View};
 
@@ -36,6 +37,9 @@ pub trait Host {
     fn breathe(&self) -> impl Future<Output = ()>;
     /// A clock in milliseconds, for the timing sweep.
     fn now_ms(&self) -> f64;
+    /// The site's files at these relative paths, all requested at once: the word-embedding
+    /// shards a text needs. Each comes back as its bytes or why it could not be had.
+    fn fetch_all(&self, files: &[String]) -> impl Future<Output = Vec<Result<Vec<u8>, String>>>;
 }
 
 /// The loaded model, the active backend, and the last forward pass (reused by every control
@@ -118,6 +122,37 @@ impl Session {
         }
     }
 
+    /// Fetch and check the word-embedding shards that `ids` need and that are not in yet. A
+    /// shard that fails is not kept, so the next ask that needs it fetches it again.
+    async fn fetch_rows(&self, ids: &[u32], host: &impl Host) -> Result<(), String> {
+        let table = &self.model.weights.word_embeddings;
+        let missing = table.missing_shards(ids);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let files: Vec<String> = missing
+            .iter()
+            .map(|&k| WordEmbeddings::shard_file(k))
+            .collect();
+        let bodies = host.fetch_all(&files).await;
+        let mut failures = Vec::new();
+        for ((&k, file), body) in missing.iter().zip(&files).zip(bodies) {
+            let checked =
+                body.and_then(|bytes| table.insert_shard(k, &bytes).map_err(|e| e.to_string()));
+            if let Err(why) = checked {
+                failures.push(format!("{file}: {why}"));
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the embeddings of some of its words did not load ({})",
+                failures.join("; ")
+            ))
+        }
+    }
+
     /// The forward pass of `ids`, once per text.
     fn trace(&self, ids: &[u32]) -> Result<Arc<Trace>, String> {
         if let Some((cached, trace)) = self.traced.borrow().as_ref()
@@ -159,6 +194,15 @@ impl Session {
             id,
             head: Box::new(Err(why)),
         };
+        if let Err(why) = self.fetch_rows(&ids, host).await {
+            return host.send(failed(format!(
+                "“{}” could not be analysed: {why}. The text is kept; the next edit tries again.",
+                excerpt(&state.text)
+            )));
+        }
+        if !host.is_current(id) {
+            return;
+        }
         let trace = match self.trace(&ids) {
             Ok(trace) => trace,
             Err(why) => return host.send(failed(why)),
@@ -437,4 +481,14 @@ impl BackendStatus {
             detail,
         }
     }
+}
+
+/// The start of `text`, for a message that names it.
+fn excerpt(text: &str) -> String {
+    const CHARS: usize = 40;
+    let mut short: String = text.chars().take(CHARS).collect();
+    if text.chars().nth(CHARS).is_some() {
+        short.push('…');
+    }
+    short
 }

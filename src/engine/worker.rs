@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::assets::Model;
+use super::assets::{self, Model};
 use super::protocol::{Ask, BackendStatus, FromEngine, ToEngine, decode, encode};
 use super::session::{Host, Session};
 use super::{BackendChoice, Engine, browser};
@@ -45,6 +45,10 @@ impl Host for Reply {
 
     fn now_ms(&self) -> f64 {
         browser::now_ms()
+    }
+
+    async fn fetch_all(&self, files: &[String]) -> Vec<Result<Vec<u8>, String>> {
+        assets::fetch_all(files).await
     }
 }
 

@@ -63,7 +63,7 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
         if id as usize >= c.vocab {
             return Err(ModelError::TokenId { id, vocab: c.vocab });
         }
-        w.word_embeddings.decode_row(id as usize, out);
+        w.word_embeddings.decode_row(id as usize, out)?;
     }
     let mut x = Array2::from_shape_vec((n, c.hidden), words)
         .map_err(|e| ModelError::Format(e.to_string()))?;

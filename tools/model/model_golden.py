@@ -1,7 +1,7 @@
 """Golden vectors for tests/minilm.rs, from the independent float64 numpy forward pass in convert.py.
 
 - tests/golden/minilm-original.safetensors: the fp32 original on convert.SENTENCES: the token
-  ids under the trimmed vocabulary, and per kept layer Q, K, V (heads x n x 32), the attention
+  ids (the full vocabulary, as the app's), and per kept layer Q, K, V (heads x n x 32), the attention
   (heads x n x n, float32) and the hidden states. Q/K/V/hidden are stored as float16 to keep the
   file small: the tests hold the shipped model to them only within its quantisation error.
 - tests/golden/minilm-shipped.safetensors: the shipped weights (assets/model.safetensors,
@@ -31,8 +31,9 @@ LONG = (
 
 
 def shipped_weights(assets):
-    """Dequantise assets/model.safetensors with the numpy decoders (not the Rust loader)."""
+    """Dequantise assets/model.safetensors and assets/embeddings/ with the numpy decoders (not the Rust loader)."""
     raw = load_file(str(assets / "model.safetensors"))
+    raw.update({f"{C.WORD_EMBEDDINGS}.{k}": v for k, v in C.read_shards(assets).items()})
     weights = {}
     for name in raw:
         base, _, suffix = name.rpartition(".")
@@ -63,20 +64,12 @@ def main():
     parser.add_argument("--out", type=pathlib.Path, default=C.ROOT / "tests" / "golden")
     parser.add_argument("--assets", type=pathlib.Path, default=C.ROOT / "assets")
     args = parser.parse_args()
-    src = C.fetch()
-    vocab = (src / "vocab.txt").read_text(encoding="utf-8").split("\n")
-    if vocab and vocab[-1] == "":
-        vocab.pop()
-    kept = (args.assets / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    keep = [vocab.index(piece) for piece in kept]
     original, tokenizer = C.reference()
-    trimmed = C.trimmed_tokenizer(src, vocab, keep)
 
     golden = {}
     for i, sentence in enumerate(C.SENTENCES):
-        ids = trimmed.encode(sentence).ids
-        assert [kept[t] for t in ids] == tokenizer.encode(sentence).tokens, sentence
-        record(golden, f"s{i}", ids, C.forward(original, tokenizer.encode(sentence).ids, C.LAYERS), np.float16)
+        ids = tokenizer.encode(sentence).ids
+        record(golden, f"s{i}", ids, C.forward(original, ids, C.LAYERS), np.float16)
     args.out.mkdir(parents=True, exist_ok=True)
     save_file(golden, str(args.out / "minilm-original.safetensors"),
               metadata={"generator": "tools/model/model_golden.py", "model": "fp32 original", "sentences": json.dumps(C.SENTENCES)})
@@ -85,7 +78,7 @@ def main():
     cases = [(C.SENTENCES[0], ()), (LONG, ()), (C.SENTENCES[0], (0,))]
     golden = {}
     for i, (text, linear_layers) in enumerate(cases):
-        ids = trimmed.encode(text).ids
+        ids = tokenizer.encode(text).ids
         record(golden, f"c{i}", ids, C.forward(weights, ids, C.LAYERS, linear_layers=linear_layers), np.float32)
     save_file(golden, str(args.out / "minilm-shipped.safetensors"),
               metadata={"generator": "tools/model/model_golden.py", "model": "assets/model.safetensors",

@@ -6,8 +6,7 @@ Text: held-out English prose (the Python language reference that ships with CPyt
 right-to-left scripts, combining marks, control and zero-width characters, private-use and
 unassigned code points, long words, markup, and the empty string.
 
-Each line is tokenized twice: with the full vocabulary (`ids`, `offsets`) and with the shipped,
-trimmed one in assets/vocab.txt (`trimmed_ids`, `trimmed_offsets`).
+Each line is tokenized with the full vocabulary (`ids`, `offsets`), which the app ships.
 
     python tools/model/tokenizer_golden.py     # needs tools/model/convert.py's download
 """
@@ -61,10 +60,6 @@ def main():
     args = parser.parse_args()
     out = args.out
     src = convert.fetch()
-    vocab_pieces = (src / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    kept = (args.assets / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    position = {piece: i for i, piece in enumerate(vocab_pieces)}
-    trimmed = convert.trimmed_tokenizer(src, vocab_pieces, [position[piece] for piece in kept])
     tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.no_truncation()
@@ -74,9 +69,7 @@ def main():
     records = []
     for text in lines:
         enc = tokenizer.encode(text, add_special_tokens=False)
-        small = trimmed.encode(text, add_special_tokens=False)
-        records.append({"text": text, "ids": enc.ids, "offsets": [x for pair in enc.offsets for x in pair],
-                        "trimmed_ids": small.ids, "trimmed_offsets": [x for pair in small.offsets for x in pair]})
+        records.append({"text": text, "ids": enc.ids, "offsets": [x for pair in enc.offsets for x in pair]})
     vocab = (src / "vocab.txt").read_bytes()
     out.mkdir(parents=True, exist_ok=True)
     (out / "minilm-vocab.txt").write_bytes(vocab)
@@ -85,8 +78,6 @@ def main():
         "reference": "tokenizers " + __import__("tokenizers").__version__ + " with the model's tokenizer.json",
         "vocab": "tests/golden/minilm-vocab.txt (all-MiniLM-L6-v2, Apache-2.0)",
         "vocab_sha256": hashlib.sha256(vocab).hexdigest(),
-        "trimmed_vocab": "assets/vocab.txt",
-        "trimmed_vocab_sha256": hashlib.sha256((args.assets / "vocab.txt").read_bytes()).hexdigest(),
         "lines": records,
     }
     (out / "tokenizer.json").write_text(json.dumps(payload, ensure_ascii=True) + "\n")

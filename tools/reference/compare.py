@@ -20,6 +20,8 @@ floor): there only rounding noise of O(1) quantities remains. The last-place ter
 float64 result rounded to float16/float32 for storage, which a tiny change can tip the other
 way. A few lone numbers are cancelled sums and take their scale from what they sum (SCALE_OF).
 
+A folder (assets/embeddings: the word-embedding shards) must hold the same files, byte for byte.
+
 Quantised codes (safetensors tensors named *.q8, *.q4, ...) are compared by what they decode
 to: equal codes, or, for at most MAX_CODE_FLIPS of the entries, a value one quantisation step
 away (a rounding decision that sat on a tie).
@@ -224,6 +226,15 @@ def compare(committed, regenerated, name=None):
     result = Result(name or str(committed))
     if not regenerated.exists():
         result.fail("file", "was not regenerated")
+    elif committed.is_dir():
+        # The word-embedding shards: packed codes of elementwise rounding (no sums, so no
+        # machine noise), compared byte for byte, and the same set of files on both sides.
+        names = sorted(p.name for p in committed.iterdir())
+        if names != sorted(p.name for p in regenerated.iterdir()):
+            result.fail("folder", "holds other files")
+        for name in names:
+            if (regenerated / name).exists() and (committed / name).read_bytes() != (regenerated / name).read_bytes():
+                result.fail(name, "differs")
     elif committed.name == "manifest.json":
         compare_manifest(result, committed, regenerated)
     elif committed.suffix == ".json":

@@ -1,0 +1,120 @@
+// The word embeddings are fetched as the text needs them, in shards of 16 rows, from a static
+// server without Range support (the harness's): the request log shows which, every shard is
+// checked, and a shard that fails leaves a clear message, the text, and a retry on the next edit.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, configurations, launch, openPage, dist } from '../lib/harness.mjs';
+
+const SUB_PATH = '/some/sub/path/';
+let server;
+before(async () => {
+  server = await serve(dist, { [SUB_PATH]: dist, '/': dist });
+});
+after(async () => {
+  await server?.close();
+});
+
+const shard = (url) => /\/embeddings\/(\d+)\.bin$/.exec(new URL(url).pathname)?.[1];
+const SHARDS = 1908;
+
+/** Wait until the view shows the state of the current link. */
+async function settled(page) {
+  await page.waitForFunction(
+    () => {
+      const view = document.querySelector('[data-testid^="view-"]');
+      return view && view.dataset.state === location.search.replace(/^\?/, '');
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
+}
+
+async function type(page, text) {
+  await page.getByTestId('text').fill(text);
+}
+
+// One configuration: the fetching is the worker's, the same whichever backend draws.
+const configuration = configurations.find((c) => c.backend === 'cpu');
+
+test('only the shards the text needs are fetched, once each, from a sub-path', async () => {
+  const browser = await launch(configuration);
+  try {
+    const { page, errors } = await openPage(browser.context);
+    const log = [];
+    page.on('response', (r) => log.push({ url: r.url(), status: r.status() }));
+    await page.goto(new URL(server.url).origin + SUB_PATH);
+    await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+    const first = log.filter((r) => shard(r.url) !== undefined);
+    assert.ok(first.length >= 5 && first.length <= 20, `the default text's shards: ${first.length}`);
+    assert.ok(first.every((r) => r.status === 200 && r.url.includes(SUB_PATH + 'embeddings/')), 'from the sub-path');
+    assert.equal(new Set(first.map((r) => r.url)).size, first.length, 'each once');
+
+    // New words fetch their shards; words already seen fetch nothing.
+    const before = log.length;
+    await type(page, 'Reykjavik hauptbahnhof quixotic xylophone zeppelin');
+    await settled(page);
+    const typed = log.slice(before).filter((r) => shard(r.url) !== undefined);
+    assert.ok(typed.length >= 3, `new words, new shards: ${typed.length}`);
+    assert.ok(typed.every((r) => !first.some((f) => f.url === r.url)), 'no shard twice');
+    const again = log.length;
+    await type(page, 'the cat and the zeppelin');
+    await settled(page);
+    assert.equal(log.slice(again).filter((r) => shard(r.url) !== undefined).length, 0, 'nothing new to fetch');
+    assert.ok(log.filter((r) => shard(r.url) !== undefined).length < SHARDS / 10, 'never the whole table');
+    console.log(`shards fetched: ${first.length} for the default text, ${typed.length} more for five new words`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a shard that fails (network, corrupt, truncated) leaves a message and the text, and the next edit retries', async () => {
+  const browser = await launch(configuration);
+  try {
+    const { page } = await openPage(browser.context);
+    await page.goto(server.url);
+    await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+
+    for (const [fault, handler, message] of [
+      ['network down', (route) => route.abort('internetdisconnected'), /did not load \(embeddings\/\d+\.bin: could not load/],
+      [
+        'corrupt',
+        async (route) => {
+          const response = await route.fetch();
+          const body = Buffer.from(await response.body());
+          body[10] ^= 0xff;
+          await route.fulfill({ response, body });
+        },
+        /do not match the hash/,
+      ],
+      [
+        'truncated',
+        async (route) => {
+          const response = await route.fetch();
+          await route.fulfill({ response, body: (await response.body()).subarray(0, 100) });
+        },
+        /has 100 bytes, expected 4608/,
+      ],
+    ]) {
+      await page.route('**/embeddings/*.bin', handler);
+      // Words of another language each time, so their shards are not in yet.
+      const text = { 'network down': 'Bonjour Montréal', corrupt: 'Gemütlichkeit Wörterbuch', truncated: 'Mañana Zaragoza' }[fault];
+      await type(page, text);
+      const alert = page.getByTestId('analysis-error');
+      await alert.waitFor({ timeout: 30_000 });
+      const said = await alert.innerText();
+      assert.match(said, new RegExp(`“${text}” could not be analysed`), `${fault}: names the text`);
+      assert.match(said, message, `${fault}: says why`);
+      assert.match(said, /the next edit tries again/);
+      assert.equal(await page.getByTestId('text').inputValue(), text, `${fault}: the text is kept`);
+
+      await page.unroute('**/embeddings/*.bin');
+      await type(page, text + '!');
+      await settled(page);
+      await page.getByTestId('map-softmax').waitFor();
+      assert.equal(await page.getByTestId('analysis-error').count(), 0, `${fault}: recovered`);
+    }
+  } finally {
+    await browser.close();
+  }
+});
