@@ -118,3 +118,27 @@ test('a shard that fails (network, corrupt, truncated) leaves a message and the 
     await browser.close();
   }
 });
+
+test('the model file lost to the network: a message, the text kept, and the next edit loads it', async () => {
+  const browser = await launch(configuration);
+  try {
+    const { page } = await openPage(browser.context);
+    await page.route('**/model.safetensors', (route) => route.abort('internetdisconnected'));
+    await page.goto(server.url + '?text=' + encodeURIComponent('typed before the network went'));
+    const status = page.getByTestId('model-status');
+    await page.waitForFunction(() => /could not be loaded/.test(document.querySelector('[data-testid="model-status"]')?.textContent ?? ''), undefined, {
+      timeout: 60_000,
+    });
+    assert.match(await status.innerText(), /model\.safetensors.*Your text is kept; edit it to try again/s);
+    assert.equal(await page.getByTestId('text').inputValue(), 'typed before the network went');
+
+    await page.unroute('**/model.safetensors');
+    await type(page, 'typed before the network went, and after');
+    await settled(page);
+    await page.getByTestId('map-softmax').waitFor();
+    assert.equal(await page.getByTestId('model-status').count(), 0, 'the model is in');
+    assert.equal(await page.getByTestId('text').inputValue(), 'typed before the network went, and after');
+  } finally {
+    await browser.close();
+  }
+});

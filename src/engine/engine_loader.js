@@ -7,7 +7,9 @@ self.onmessage = async (event) => {
   try {
     const { glue, module } = event.data;
     const bindings = await import(glue);
-    await bindings.default({ module_or_path: module });
+    const exports = await bindings.default({ module_or_path: module });
+    // The engine's wasm memory, for the e2e suite's memory figure (its heap after the model loads).
+    self.__kernelscopeMemory = exports.memory;
     bindings.start_engine();
   } catch (e) {
     setTimeout(() => {

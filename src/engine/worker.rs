@@ -25,6 +25,9 @@ struct Worker {
     started: RefCell<Option<(BackendChoice, Engine)>>,
     /// The backend being started, if one is.
     starting: Cell<Option<BackendChoice>>,
+    /// The model's files are being fetched; after a failure this turns false, and the next
+    /// ask fetches them again (the network may be back).
+    loading: Cell<bool>,
 }
 
 /// A [`Host`] for one ask.
@@ -79,6 +82,7 @@ pub fn start_engine() {
         session: RefCell::new(None),
         started: RefCell::new(None),
         starting: Cell::new(None),
+        loading: Cell::new(false),
     });
     let on_message = {
         let worker = worker.clone();
@@ -94,8 +98,19 @@ pub fn start_engine() {
     on_message.forget();
     post(&scope, &FromEngine::Ready);
     post(&scope, &FromEngine::Backend(BackendStatus::of(None)));
+    load_model(&worker);
+}
+
+/// Fetch the model's files and start the session; on failure, say why and let the next ask
+/// try again.
+fn load_model(worker: &Rc<Worker>) {
+    if worker.loading.replace(true) || worker.session.borrow().is_some() {
+        return;
+    }
+    let worker = worker.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let loaded = Model::fetch().await;
+        worker.loading.set(false);
         let facts = loaded.map(|model| {
             let session = Rc::new(Session::new(Arc::new(model)));
             if let Some((choice, engine)) = worker.started.borrow_mut().take() {
@@ -116,6 +131,7 @@ fn receive(worker: &Rc<Worker>, message: ToEngine) {
             let (state, _) = AppState::from_query(&ask.query);
             *worker.latest.borrow_mut() = Some(ask);
             start_backend(worker, state.backend);
+            load_model(worker);
             answer_latest(worker);
         }
         ToEngine::Panic => panic!("the engine was asked to panic (a test of the page's recovery)"),

@@ -141,7 +141,7 @@ fn App() -> impl IntoView {
             ModelStatus::Loading => view! { <p class="pending" data-testid="model-status">"Loading the model (5 MB)…"</p> }.into_any(),
             ModelStatus::Failed(e) => view! {
                 <p class="error" role="alert" data-testid="model-status">
-                    {format!("The model could not be loaded, so nothing can be drawn: {e}. Your text is kept; reload to try again.")}
+                    {format!("The model could not be loaded, so nothing can be drawn: {e}. Your text is kept; edit it to try again.")}
                 </p>
             }
             .into_any(),

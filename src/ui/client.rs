@@ -169,6 +169,10 @@ impl EngineLink {
         });
         self.sweeping.set(sweep);
         if let Some(Some(ask)) = ask {
+            // After a failed load, an ask makes the engine fetch the model again.
+            if matches!(self.model.get_untracked(), ModelStatus::Failed(_)) {
+                self.model.set(ModelStatus::Loading);
+            }
             self.post(&ToEngine::Ask(ask));
         }
     }
