@@ -124,6 +124,9 @@ pub struct HeadAnswer {
     pub kept: Vec<usize>,
     /// The engine's own time for this ask up to the report: tokens, model and report (ms).
     pub compute_ms: f64,
+    /// Of that, tokenizing the text and the model's forward pass (ms): the figure the
+    /// ONNX Runtime comparison times (e2e/bench/ort.mjs).
+    pub model_ms: f64,
     /// The read-outs printed beside the maps.
     pub summary: HeadSummary,
     /// FLOPs as N grows, and error against cost at this N.

@@ -47,8 +47,11 @@ pub trait Host {
 pub struct Session {
     model: Arc<Model>,
     engine: RefCell<Option<(BackendChoice, Engine)>>,
-    traced: RefCell<Option<(Vec<u32>, Arc<Trace>)>>,
+    traced: RefCell<Option<Traced>>,
 }
+
+/// The last forward pass: its token ids, its trace, and the time it took (ms).
+type Traced = (Vec<u32>, Arc<Trace>, f64);
 
 impl Session {
     pub fn new(model: Arc<Model>) -> Self {
@@ -153,16 +156,18 @@ impl Session {
         }
     }
 
-    /// The forward pass of `ids`, once per text.
-    fn trace(&self, ids: &[u32]) -> Result<Arc<Trace>, String> {
-        if let Some((cached, trace)) = self.traced.borrow().as_ref()
+    /// The forward pass of `ids`, once per text, and the time it took (ms).
+    fn trace(&self, ids: &[u32], host: &impl Host) -> Result<(Arc<Trace>, f64), String> {
+        if let Some((cached, trace, ms)) = self.traced.borrow().as_ref()
             && cached == ids
         {
-            return Ok(trace.clone());
+            return Ok((trace.clone(), *ms));
         }
+        let began = host.now_ms();
         let trace = Arc::new(forward(&self.model.weights, ids, None).map_err(|e| e.to_string())?);
-        *self.traced.borrow_mut() = Some((ids.to_vec(), trace.clone()));
-        Ok(trace)
+        let ms = host.now_ms() - began;
+        *self.traced.borrow_mut() = Some((ids.to_vec(), trace.clone(), ms));
+        Ok((trace, ms))
     }
 
     /// Answer one state: tokens, then the head's report, then the chosen view's long work.
@@ -173,9 +178,11 @@ impl Session {
         let mut breathing = 0.0;
         let (state, _) = AppState::from_query(&ask.query);
         let model = &self.model;
+        let tokenizing = host.now_ms();
         let encoding = model
             .tokenizer
             .encode(&state.text, model.weights.config.positions);
+        let tokenize_ms = host.now_ms() - tokenizing;
         let ids: Vec<u32> = encoding.tokens.iter().map(|t| t.id).collect();
         let n = ids.len();
         host.send(FromEngine::Tokens {
@@ -203,8 +210,8 @@ impl Session {
         if !host.is_current(id) {
             return;
         }
-        let trace = match self.trace(&ids) {
-            Ok(trace) => trace,
+        let (trace, forward_ms) = match self.trace(&ids, host) {
+            Ok(traced) => traced,
             Err(why) => return host.send(failed(why)),
         };
         let paused = host.now_ms();
@@ -267,6 +274,7 @@ impl Session {
                 query: ask.query.clone(),
                 kept,
                 compute_ms: host.now_ms() - began - breathing,
+                model_ms: tokenize_ms + forward_ms,
             })),
         });
         match state.view {

@@ -42,6 +42,7 @@ pub struct Analysis {
     pub query: String,
     /// The engine's own time for this answer: tokens, model and report (ms).
     pub compute_ms: f64,
+    pub model_ms: f64,
     pub summary: Arc<HeadSummary>,
     pub cost: Arc<CostModel>,
     /// In a lesson step, the facts its sentences state.
@@ -337,6 +338,7 @@ impl EngineLink {
                         head: (h.layer, h.head),
                         query: h.query,
                         compute_ms: h.compute_ms,
+                        model_ms: h.model_ms,
                         summary: Arc::new(h.summary),
                         cost: Arc::new(h.cost),
                         lesson: h.lesson.map(Arc::new),

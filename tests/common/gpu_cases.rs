@@ -882,14 +882,23 @@ pub async fn check_report_both_masks(engine: &kernelscope::engine::GpuEngine) {
     }
 }
 
-/// The report on three real heads of the shipped model (native: it reads the model's shards
-/// from the assets folder).
+/// The word-embedding shards the sentence of [`check_real_heads`] needs, built into the test
+/// (a browser test has no files to read); the test checks that they are exactly the ones needed.
+macro_rules! shards {
+    ($($k:literal),*) => {
+        [$(($k, include_bytes!(concat!("../../assets/embeddings/", $k, ".bin")) as &[u8])),*]
+    };
+}
+const REAL_HEADS_SHARDS: [(usize, &[u8]); 12] =
+    shards!(6, 63, 124, 125, 127, 133, 171, 212, 243, 308, 375, 831);
+
+/// The report on three real heads of the shipped model.
 pub async fn check_real_heads(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
     use kernelscope::engine::cpu::{analyze, head};
     use kernelscope::model::{forward::forward, tokenizer::Tokenizer, weights::Weights};
-    let w = Weights::from_folder(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
-        .expect("model");
+    let w =
+        Weights::from_safetensors(include_bytes!("../../assets/model.safetensors")).expect("model");
     let t = Tokenizer::from_vocab_txt(include_str!("../../assets/vocab.txt")).expect("vocab");
     let ids: Vec<u32> = t
         .encode(
@@ -900,6 +909,15 @@ pub async fn check_real_heads(engine: &kernelscope::engine::GpuEngine) {
         .iter()
         .map(|t| t.id)
         .collect();
+    let needed = w.word_embeddings.missing_shards(&ids);
+    assert_eq!(
+        needed,
+        REAL_HEADS_SHARDS.map(|(k, _)| k).to_vec(),
+        "the sentence needs other shards: update REAL_HEADS_SHARDS"
+    );
+    for (k, bytes) in REAL_HEADS_SHARDS {
+        w.word_embeddings.insert_shard(k, bytes).expect("a shard");
+    }
     let trace = forward(&w, &ids, None).expect("forward");
     for (layer, h) in [(0, 2), (1, 8), (2, 8)] {
         let [q, k, v] = head(&trace, layer, h).expect("head");

@@ -209,8 +209,10 @@ PARTS = {
     "vo": ("attention.self.value.weight", "attention.output.dense.weight"),
     "ffn": ("intermediate.dense.weight", "output.dense.weight"),
 }
-# Chosen on tuning text, never on the held-out texts (tools/model/choose_bits.py).
+
+
 def shipped_bits():
+    """The bits chosen on tuning text, never on the held-out texts (tools/model/choose_bits.py)."""
     return json.loads((pathlib.Path(__file__).resolve().parent / "bits.json").read_text())["chosen"]
 
 

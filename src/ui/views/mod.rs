@@ -60,6 +60,7 @@ pub fn ActiveView(
 ) -> impl IntoView {
     let view = state.with_untracked(|s| s.view);
     let compute_ms = format!("{:.1}", analysis.compute_ms);
+    let model_ms = format!("{:.2}", analysis.model_ms);
     let on_gpu = analysis.on_gpu;
     let (layer, head) = analysis.head;
     let query = analysis.query.clone();
@@ -80,7 +81,7 @@ pub fn ActiveView(
     let path = if on_gpu { "webgpu" } else { "cpu" };
     view! {
         <section class="view" role="tabpanel" data-testid=format!("view-{}", view.as_str()) data-path=path
-            data-head=format!("{layer}.{head}") data-state=query data-compute-ms=compute_ms>
+            data-head=format!("{layer}.{head}") data-state=query data-compute-ms=compute_ms data-model-ms=model_ms>
             {body}
         </section>
     }
