@@ -90,6 +90,11 @@ impl Host for Recorder {
     }
 }
 
+fn token_ids(model: &Model, text: &str) -> Vec<u32> {
+    let encoding = model.tokenizer.encode(text, 512);
+    encoding.tokens.iter().map(|t| t.id).collect()
+}
+
 fn assets() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
 }
@@ -162,13 +167,7 @@ fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
 
     // The rows fetched are the rows of the whole table.
     let whole = model();
-    let ids: Vec<u32> = whole
-        .tokenizer
-        .encode(&state.text, 512)
-        .tokens
-        .iter()
-        .map(|t| t.id)
-        .collect();
+    let ids = token_ids(&whole, &state.text);
     let lazy = model_without_embeddings();
     assert!(forward(&lazy.weights, &ids, None).is_err(), "no rows yet");
     let reference = forward(&whole.weights, &ids, None).expect("forward");
@@ -333,13 +332,7 @@ fn the_spread_view_gets_one_row_per_map_and_the_cost_view_a_sweep_when_asked() {
     }
     // Trained Hedgehog swaps in with each head's own weights, not the chosen head's for all.
     let model = model();
-    let ids: Vec<u32> = model
-        .tokenizer
-        .encode(&state.text, 512)
-        .tokens
-        .iter()
-        .map(|t| t.id)
-        .collect();
+    let ids = token_ids(&model, &state.text);
     let trace = forward(&model.weights, &ids, None).expect("forward");
     let d = model.weights.config.head_dim();
     let per_head: Vec<_> = (0..model.weights.config.heads)
