@@ -74,6 +74,9 @@ impl Host for Recorder {
     fn now_ms(&self) -> f64 {
         0.0
     }
+    async fn pause(&self, _ms: f64) {
+        self.breaths.set(self.breaths.get() + 1);
+    }
     /// The assets folder stands in for the site.
     async fn fetch_all(&self, files: &[String]) -> Vec<Result<Vec<u8>, String>> {
         files

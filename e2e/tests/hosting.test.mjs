@@ -145,9 +145,12 @@ test('performance budget of a first load: compressed transfer and time to the fi
         }));
       const files = gzipOf([...bodies]);
       transfer = { files, bytes: files.reduce((a, f) => a + f.bytes, 0), gzip: files.reduce((a, f) => a + f.gzip, 0) };
-      // A sentence of new words: only its embedding shards come over the wire.
+      // A sentence of new words, typed key by key: only its embedding shards come over the wire.
+      await page.waitForLoadState('networkidle');
       const before = new Set(bodies.keys());
-      await page.getByTestId('text').fill(NEW_WORDS);
+      const box = page.getByTestId('text');
+      await box.fill('');
+      await box.pressSequentially(NEW_WORDS, { delay: 60 });
       await page.waitForFunction(() => document.querySelector('[data-testid^="view-"]')?.dataset.state === location.search.slice(1), undefined, {
         timeout: 60_000,
       });

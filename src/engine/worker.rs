@@ -53,6 +53,10 @@ impl Host for Reply {
     async fn fetch_all(&self, files: &[String]) -> Vec<Result<Vec<u8>, String>> {
         assets::fetch_all(files).await
     }
+
+    async fn pause(&self, ms: f64) {
+        browser::sleep_ms(ms as i32).await;
+    }
 }
 
 /// Post `answer` to the page; its bytes are transferred, not copied.
