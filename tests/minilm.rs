@@ -108,7 +108,7 @@ fn traced(trace: &Trace) -> Vec<(String, Vec<f32>)> {
             ("keys", layer.keys.iter().copied().collect()),
             ("values", layer.values.iter().copied().collect()),
             ("attention", layer.attention.iter().copied().collect()),
-            ("hidden", layer.hidden.iter().copied().collect()),
+            ("hidden", layer.hidden.iter().flatten().copied().collect()),
         ] {
             out.push((format!("l{l}.{name}"), values));
         }
@@ -133,6 +133,59 @@ fn the_shipped_model_has_the_sizes_its_manifest_states() {
         manifest["files"]["model.safetensors"]["bytes"].as_u64(),
         Some(MODEL.len() as u64)
     );
+    // Every layer file the model indexes is in the manifest, at its size, and loads.
+    let w = Weights::from_safetensors(MODEL).expect("the shipped model loads");
+    assert_eq!(w.missing_parts(w.part_count()).len(), 2 * c.layers);
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    for (layer, part) in w.missing_parts(w.part_count()) {
+        let file = Weights::part_file(layer, part);
+        let bytes = std::fs::read(assets.join(&file)).expect("a layer file");
+        assert_eq!(
+            manifest["files"][&file]["bytes"].as_u64(),
+            Some(bytes.len() as u64),
+            "{file}"
+        );
+        w.insert_part(layer, part, &bytes)
+            .expect("a good layer file");
+    }
+    assert!(w.missing_parts(w.part_count()).is_empty());
+}
+
+/// A layer file is used only when its length and hash are what the model file lists.
+#[test]
+fn a_damaged_or_misplaced_layer_file_is_refused() {
+    use kernelscope::model::embeddings::ShardError;
+    use kernelscope::model::weights::{LayerPart, ModelError};
+    let w = Weights::from_safetensors(MODEL).expect("the shipped model loads");
+    let read = |layer, part| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("assets")
+                .join(Weights::part_file(layer, part)),
+        )
+        .expect("a layer file")
+    };
+    let good = read(1, LayerPart::Qkv);
+    let mut changed = good.clone();
+    changed[good.len() / 2] ^= 1;
+    assert_eq!(
+        w.insert_part(1, LayerPart::Qkv, &changed),
+        Err(ModelError::File(ShardError::Hash))
+    );
+    assert!(matches!(
+        w.insert_part(1, LayerPart::Qkv, &good[..good.len() - 1]),
+        Err(ModelError::File(ShardError::Length { .. }))
+    ));
+    // Layer 2's projections have the same size as layer 1's: only the hash tells them apart.
+    assert_eq!(
+        w.insert_part(2, LayerPart::Qkv, &good),
+        Err(ModelError::File(ShardError::Hash))
+    );
+    assert!(w.insert_part(3, LayerPart::Qkv, &good).is_err());
+    assert!(!w.has_part(1, LayerPart::Qkv) && !w.has_part(2, LayerPart::Qkv));
+    w.insert_part(1, LayerPart::Qkv, &good)
+        .expect("the right file");
+    assert!(w.has_part(1, LayerPart::Qkv));
 }
 
 #[test]

@@ -24,8 +24,11 @@ struct Recorder {
     current_for: usize,
     /// The site's files it was asked for, in order.
     fetched: RefCell<Vec<String>>,
-    /// Serve every file one byte short, as a broken connection would.
-    truncate: Cell<bool>,
+    /// Serve the files whose path starts with this one byte short, as a broken connection
+    /// would ("" for every file).
+    truncate: RefCell<Option<&'static str>>,
+    /// Answers' kinds and fetched files, in the order they happened.
+    events: RefCell<Vec<String>>,
 }
 
 impl Recorder {
@@ -35,26 +38,42 @@ impl Recorder {
             breaths: Cell::new(0),
             current_for,
             fetched: RefCell::new(Vec::new()),
-            truncate: Cell::new(false),
+            truncate: RefCell::new(None),
+            events: RefCell::new(Vec::new()),
         }
     }
     fn kinds(&self) -> Vec<&'static str> {
         self.answers
             .borrow()
             .iter()
-            .map(|a| match a {
-                FromEngine::Tokens { .. } => "tokens",
-                FromEngine::Head { .. } => "head",
-                FromEngine::Overview { .. } => "overview",
-                FromEngine::Progress { .. } => "progress",
-                FromEngine::AgainstM { .. } => "against-m",
-                FromEngine::Spread { .. } => "spread",
-                FromEngine::Sweep { .. } => "sweep",
-                FromEngine::Backend(_) => "backend",
-                _ => "other",
-            })
+            .map(kind)
             .filter(|k| *k != "progress")
             .collect()
+    }
+
+    /// The layer files it was asked for, in order.
+    fn fetched_layers(&self) -> Vec<String> {
+        let fetched = self.fetched.borrow();
+        fetched
+            .iter()
+            .filter(|f| f.starts_with("layers/"))
+            .cloned()
+            .collect()
+    }
+}
+
+fn kind(answer: &FromEngine) -> &'static str {
+    match answer {
+        FromEngine::Tokens { .. } => "tokens",
+        FromEngine::Head { .. } => "head",
+        FromEngine::Overview { .. } => "overview",
+        FromEngine::Progress { .. } => "progress",
+        FromEngine::AgainstM { .. } => "against-m",
+        FromEngine::Spread { .. } => "spread",
+        FromEngine::Sweep { .. } => "sweep",
+        FromEngine::Backend(_) => "backend",
+        FromEngine::Unavailable { .. } => "unavailable",
+        _ => "other",
     }
 }
 
@@ -63,10 +82,14 @@ impl Host for Recorder {
         // Every answer crosses the worker boundary as bytes: it must survive the trip.
         let bytes = encode(&answer).expect("encodes");
         let back: FromEngine = decode(&bytes).expect("decodes");
+        self.events.borrow_mut().push(kind(&back).to_string());
         self.answers.borrow_mut().push(back);
     }
     fn is_current(&self, _id: u64) -> bool {
         self.breaths.get() <= self.current_for
+    }
+    fn is_shown(&self, _id: u64) -> bool {
+        true
     }
     async fn breathe(&self) {
         self.breaths.set(self.breaths.get() + 1);
@@ -83,8 +106,9 @@ impl Host for Recorder {
             .iter()
             .map(|file| {
                 self.fetched.borrow_mut().push(file.clone());
+                self.events.borrow_mut().push(file.clone());
                 let mut bytes = std::fs::read(assets().join(file)).map_err(|e| e.to_string())?;
-                if self.truncate.get() {
+                if self.truncate.borrow().is_some_and(|p| file.starts_with(p)) {
                     bytes.pop();
                 }
                 Ok(bytes)
@@ -102,8 +126,9 @@ fn assets() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
 }
 
-/// The shipped model as the worker first holds it: no word-embedding shard in yet.
-fn model_without_embeddings() -> Arc<Model> {
+/// The shipped model as the worker first holds it: no layer file and no word-embedding shard
+/// in yet.
+fn model_as_first_loaded() -> Arc<Model> {
     let read = |name: &str| std::fs::read(assets().join(name)).expect("an asset");
     Arc::new(
         Model::from_files(
@@ -121,10 +146,10 @@ fn model_without_embeddings() -> Arc<Model> {
 /// model holds.
 #[test]
 fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
-    let session = Session::new(model_without_embeddings());
+    let session = Session::new(model_as_first_loaded());
     let state = AppState::default();
     let host = Recorder::new(usize::MAX);
-    host.truncate.set(true);
+    host.truncate.replace(Some(""));
     pollster::block_on(session.answer(&ask(&state), &host));
     assert_eq!(host.kinds(), ["tokens", "head"]);
     let failed = host.fetched.borrow().clone();
@@ -152,16 +177,19 @@ fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
         );
     }
 
-    host.truncate.set(false);
+    host.truncate.replace(None);
     host.answers.borrow_mut().clear();
     host.fetched.borrow_mut().clear();
     pollster::block_on(session.answer(&ask(&state), &host));
     assert_eq!(host.kinds(), ["tokens", "head", "overview"]);
-    assert_eq!(
-        *host.fetched.borrow(),
-        failed,
-        "the same shards, fetched again"
-    );
+    let shards: Vec<String> = host
+        .fetched
+        .borrow()
+        .iter()
+        .filter(|f| f.starts_with("embeddings/"))
+        .cloned()
+        .collect();
+    assert_eq!(shards, failed, "the same shards, fetched again");
 
     host.answers.borrow_mut().clear();
     host.fetched.borrow_mut().clear();
@@ -171,9 +199,12 @@ fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
     // The rows fetched are the rows of the whole table.
     let whole = model();
     let ids = token_ids(&whole, &state.text);
-    let lazy = model_without_embeddings();
+    let lazy = model_as_first_loaded();
     assert!(forward(&lazy.weights, &ids, None).is_err(), "no rows yet");
     let reference = forward(&whole.weights, &ids, None).expect("forward");
+    lazy.weights
+        .load_layers(&assets())
+        .expect("the layer files");
     let session_trace = {
         let table = &lazy.weights.word_embeddings;
         for k in table.missing_shards(&ids) {
@@ -186,6 +217,116 @@ fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
         forward(&lazy.weights, &ids, None).expect("forward")
     };
     assert_eq!(session_trace.embeddings, reference.embeddings);
+}
+
+/// The layers come in two files each, fetched as the chosen head needs them: a layer-0 map
+/// waits only for layer 0's query/key/value file, and the rest of the model follows after the
+/// head's answer (the overview needs it). The answers equal those of the model loaded whole.
+#[test]
+fn the_first_map_waits_only_for_the_layers_it_needs() {
+    let session = Session::new(model_as_first_loaded());
+    let state = AppState::default();
+    let host = Recorder::new(usize::MAX);
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head", "overview"]);
+    let events = host.events.borrow().clone();
+    let at = |what: &str| {
+        events
+            .iter()
+            .position(|e| e == what)
+            .unwrap_or_else(|| panic!("{what} did not happen: {events:?}"))
+    };
+    assert!(at("layers/0.qkv.safetensors") < at("head"), "{events:?}");
+    assert!(at("head") < at("layers/0.output.safetensors"), "{events:?}");
+    assert_eq!(
+        host.fetched_layers(),
+        [
+            "layers/0.qkv.safetensors",
+            "layers/0.output.safetensors",
+            "layers/1.qkv.safetensors",
+            "layers/1.output.safetensors",
+            "layers/2.qkv.safetensors",
+            "layers/2.output.safetensors",
+        ],
+        "each file once, in the order the layers use them"
+    );
+
+    let whole = Recorder::new(usize::MAX);
+    pollster::block_on(Session::new(model()).answer(&ask(&state), &whole));
+    {
+        let (got, want) = (host.answers.borrow(), whole.answers.borrow());
+        let head = |answers: &[FromEngine]| match answers.iter().find(|a| kind(a) == "head") {
+            Some(FromEngine::Head { head, .. }) => head.as_ref().clone().expect("a report"),
+            _ => panic!("no head"),
+        };
+        let (a, b) = (head(&got), head(&want));
+        assert_eq!(a.report.softmax, b.report.softmax);
+        let overview = |answers: &[FromEngine]| match answers.last() {
+            Some(FromEngine::Overview { layers, .. }) => layers.clone(),
+            _ => panic!("no overview"),
+        };
+        assert_eq!(overview(&got), overview(&want));
+    }
+
+    // A head of layer 2 needs every layer before it; nothing is fetched twice.
+    host.fetched.borrow_mut().clear();
+    let later = AppState {
+        layer: 2,
+        ..AppState::default()
+    };
+    pollster::block_on(session.answer(&ask(&later), &host));
+    assert!(host.fetched_layers().is_empty());
+}
+
+/// A damaged layer file: the head that needs it says which text and which file, the overview
+/// that needs a later one says it is not available, and the next ask fetches them again.
+#[test]
+fn a_damaged_layer_file_is_refused_and_fetched_again() {
+    let session = Session::new(model_as_first_loaded());
+    let state = AppState::default();
+    let host = Recorder::new(usize::MAX);
+    host.truncate.replace(Some("layers/0.qkv"));
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head"]);
+    {
+        let answers = host.answers.borrow();
+        let Some(FromEngine::Head { head, .. }) = answers.last() else {
+            unreachable!()
+        };
+        let why = head.as_ref().as_ref().expect_err("refused");
+        assert!(
+            why.contains("could not be analysed")
+                && why.contains("layers/0.qkv.safetensors")
+                && why.contains("bytes, expected")
+                && why.contains("the next edit tries again"),
+            "{why}"
+        );
+    }
+
+    host.truncate.replace(Some("layers/2."));
+    host.answers.borrow_mut().clear();
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head", "unavailable"]);
+    {
+        let answers = host.answers.borrow();
+        let Some(FromEngine::Unavailable { why, .. }) = answers.last() else {
+            unreachable!()
+        };
+        assert!(
+            why.contains("layers/2.qkv.safetensors") && why.contains("layers/2.output"),
+            "{why}"
+        );
+    }
+
+    host.truncate.replace(None);
+    host.answers.borrow_mut().clear();
+    host.fetched.borrow_mut().clear();
+    pollster::block_on(session.answer(&ask(&state), &host));
+    assert_eq!(host.kinds(), ["tokens", "head", "overview"]);
+    assert_eq!(
+        host.fetched_layers(),
+        ["layers/2.qkv.safetensors", "layers/2.output.safetensors"]
+    );
 }
 
 fn ask(state: &AppState) -> Ask {

@@ -1,6 +1,7 @@
 // The word embeddings are fetched as the text needs them, in shards of 16 rows, from a static
 // server without Range support (the harness's): the request log shows which, every shard is
 // checked, and a shard that fails leaves a clear message, the text, and a retry on the next edit.
+// The layers come the same way, two files each, the first map waiting only for those it needs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, configurations, launch, openPage, dist } from '../lib/harness.mjs';
@@ -138,6 +139,47 @@ test('the model file lost to the network: a message, the text kept, and the next
     await page.getByTestId('map-softmax').waitFor();
     assert.equal(await page.getByTestId('model-status').count(), 0, 'the model is in');
     assert.equal(await page.getByTestId('text').inputValue(), 'typed before the network went, and after');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the layers arrive in two files each: the first map waits for layer 0 only, and a later layer lost to the network is fetched again', async () => {
+  const browser = await launch(configuration);
+  try {
+    const { page, errors } = await openPage(browser.context);
+    // Requests in the order the engine made them; the responses' statuses.
+    const layers = [];
+    const statuses = [];
+    const layer = (url) => /\/layers\/(\d\.\w+)\.safetensors$/.exec(new URL(url).pathname)?.[1];
+    page.on('request', (r) => layer(r.url()) && layers.push({ file: layer(r.url()), url: r.url() }));
+    page.on('response', (r) => layer(r.url()) && statuses.push(r.status()));
+    await page.route('**/layers/2.*', (route) => route.abort('internetdisconnected'));
+    await page.goto(new URL(server.url).origin + SUB_PATH);
+    await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+    // The overview needs every layer: it says why it cannot be drawn, and the map stays.
+    const unavailable = page.getByTestId('unavailable-overview');
+    await unavailable.waitFor({ timeout: 60_000 });
+    assert.match(await unavailable.innerText(), /layers\/2\.qkv\.safetensors: could not load.*The next edit tries again/s);
+    assert.equal(await page.getByTestId('map-softmax').count(), 1, 'the first map stays');
+    assert.deepEqual(
+      layers.map((l) => l.file),
+      ['0.qkv', '0.output', '1.qkv', '1.output', '2.qkv', '2.output'],
+      'layer 0 first, then the rest in order, each once',
+    );
+    assert.ok(layers.every((l) => l.url.includes(SUB_PATH + 'layers/')), 'from the sub-path');
+    assert.deepEqual(statuses, [200, 200, 200, 200], 'layer 2 never arrived');
+
+    await page.unroute('**/layers/2.*');
+    await type(page, 'the network is back');
+    await settled(page);
+    await page.waitForFunction(() => document.querySelector('[data-testid="overview"]')?.dataset.path, undefined, { timeout: 60_000 });
+    assert.deepEqual(
+      layers.map((l) => l.file),
+      ['0.qkv', '0.output', '1.qkv', '1.output', '2.qkv', '2.output', '2.qkv', '2.output'],
+      'only the missing layer is fetched again',
+    );
+    assert.deepEqual(errors.filter((e) => !/layers\/2\.|Failed to load resource|Failed to fetch/.test(e)), []);
   } finally {
     await browser.close();
   }

@@ -115,6 +115,7 @@ const NEW_WORDS = 'Reykjavik hauptbahnhof quixotic xylophone zeppelin';
 
 test('performance budget of a first load: compressed transfer and time to the first map', async () => {
   const loads = [];
+  let firstMapFiles;
   let transfer;
   let typed;
   let memory;
@@ -123,6 +124,12 @@ test('performance budget of a first load: compressed transfer and time to the fi
     try {
       const { page, errors } = await openPage(browser.context);
       const bodies = new Map();
+      // When each response ended (ms since the epoch), to tell what came before the first map.
+      const ended = new Map();
+      page.on('requestfinished', (r) => {
+        const t = r.timing();
+        ended.set(r.url(), t.startTime + t.responseEnd);
+      });
       page.on('response', async (r) => {
         try {
           bodies.set(r.url(), await r.body());
@@ -132,8 +139,17 @@ test('performance budget of a first load: compressed transfer and time to the fi
       });
       await page.goto(origin() + SUB_PATH);
       await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
-      const firstMap = await page.evaluate(() => performance.getEntriesByName('kernelscope:maps-drawn')[0]?.startTime);
+      const [firstMap, drawnAt] = await page.evaluate(() => {
+        const mark = performance.getEntriesByName('kernelscope:maps-drawn')[0]?.startTime;
+        return [mark, performance.timeOrigin + mark];
+      });
       loads.push(firstMap);
+      // The rest of the model follows in the background; a reader who never types has it all
+      // once the network is idle.
+      await page.waitForFunction(() => document.querySelector('[data-testid="overview"]')?.dataset.path, undefined, {
+        timeout: 60_000,
+      });
+      await page.waitForLoadState('networkidle');
       // The engine worker's wasm memory once the model is in: a wasm heap only grows, so this is
       // the high-water mark of loading and of the first analysis.
       memory = await page.workers()[0].evaluate(() => self.__kernelscopeMemory?.buffer.byteLength);
@@ -145,8 +161,9 @@ test('performance budget of a first load: compressed transfer and time to the fi
         }));
       const files = gzipOf([...bodies]);
       transfer = { files, bytes: files.reduce((a, f) => a + f.bytes, 0), gzip: files.reduce((a, f) => a + f.gzip, 0) };
+      const early = gzipOf([...bodies].filter(([url]) => ended.has(url) && ended.get(url) <= drawnAt));
+      firstMapFiles = { files: early, gzip: early.reduce((a, f) => a + f.gzip, 0) };
       // A sentence of new words, typed key by key: only its embedding shards come over the wire.
-      await page.waitForLoadState('networkidle');
       const before = new Set(bodies.keys());
       const box = page.getByTestId('text');
       await box.fill('');
@@ -165,8 +182,13 @@ test('performance budget of a first load: compressed transfer and time to the fi
   const firstMap = [...loads].sort((a, b) => a - b)[1];
   const report = {
     test: 'e2e/tests/hosting.test.mjs',
-    // Everything fetched before the first map of the default text is drawn.
-    first_map_gzip_bytes: transfer.gzip,
+    // Everything that arrived before the first map of the default text was drawn.
+    first_map_gzip_bytes: firstMapFiles.gzip,
+    first_map_files: firstMapFiles.files,
+    // Everything a reader who opens the page and never types downloads: the background
+    // download of the other layers starts once the first map is drawn, without waiting for
+    // an interaction.
+    never_types_gzip_bytes: transfer.gzip,
     transfer_gzip_bytes: transfer.gzip,
     transfer_bytes: transfer.bytes,
     files: transfer.files,
@@ -182,17 +204,22 @@ test('performance budget of a first load: compressed transfer and time to the fi
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'budget.json'), JSON.stringify(report, null, 2) + '\n');
   console.log(
-    `first load: ${(transfer.gzip / 1e6).toFixed(2)} MB compressed before the first map (${(transfer.bytes / 1e6).toFixed(2)} MB raw; target 2 MB), ` +
+    `first load: ${(firstMapFiles.gzip / 1e6).toFixed(2)} MB compressed before the first map (target 2 MB), ` +
+      `${(transfer.gzip / 1e6).toFixed(2)} MB with the background download (${(transfer.bytes / 1e6).toFixed(2)} MB raw), ` +
       `first map after ${firstMap.toFixed(0)} ms (median of 3; target 1000 ms); a sentence of new words: ${typed.gzip} B more in ${typed.files} files (target 100 KB); ` +
       `the engine's wasm memory ${(memory / 2 ** 20).toFixed(1)} MiB`,
   );
+  const early = firstMapFiles.files.map((f) => f.file);
+  assert.ok(early.includes('layers/0.qkv.safetensors'), `the first map needs layer 0's projections: ${early}`);
+  assert.ok(!early.some((f) => /^layers\/[12]\./.test(f)), `the first map does not wait for later layers: ${early}`);
   assert.ok(typed.all_shards, 'typing fetches only embedding shards');
   // Before the model's embeddings stayed encoded and came in shards (b4f63c7, measured with
   // e2e/bench/memory.mjs), this was 75.5 MiB; the bar is half of that.
   assert.ok(memory > 0 && memory <= (75.5 * 2 ** 20) / 2, `the engine's wasm memory: ${memory} bytes`);
   assert.ok(typed.gzip <= 100_000, `a sentence of new words costs ${typed.gzip} bytes compressed`);
   assert.ok(firstMap <= 1500, `the first map within 1.5 s: ${firstMap} ms`);
-  // The 2 MB target is not met: the layers (4.9 MB gzipped) all arrive before the first map
-  // (README, "Fetched as the text needs it"). This bound catches growth beyond today's size.
-  assert.ok(transfer.gzip <= 6_000_000, `first load ${transfer.gzip} bytes compressed`);
+  assert.ok(firstMapFiles.gzip <= 2_000_000, `before the first map ${firstMapFiles.gzip} bytes compressed`);
+  // Every layer arrives in the background (README, "Fetched as the text needs it"); this bound
+  // catches growth beyond today's size.
+  assert.ok(transfer.gzip <= 6_000_000, `the whole first load ${transfer.gzip} bytes compressed`);
 });

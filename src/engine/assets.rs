@@ -1,5 +1,6 @@
 //! The embedded model: three files fetched from the site itself (relative URLs, so any
-//! sub-path works), then parsed and checked. Nothing comes from another host.
+//! sub-path works), then parsed and checked. Nothing comes from another host. The layers and
+//! the word-embedding rows the model file indexes follow as the session needs them.
 
 use crate::kernels::HedgehogSet;
 use crate::model::tokenizer::Tokenizer;
@@ -51,14 +52,15 @@ impl Model {
         })
     }
 
-    /// The model in `folder` with every word-embedding shard (native: tests and examples read
-    /// the shipped model from `assets/`).
+    /// The model in `folder` with every layer file and word-embedding shard (native: tests and
+    /// examples read the shipped model from `assets/`).
     pub fn from_folder(folder: &std::path::Path) -> Result<Self, String> {
         let read = |name: &str| {
             let path = folder.join(name);
             std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
         };
         let model = Self::from_files(&read(MODEL_FILE)?, &read(VOCAB_FILE)?, read(HEDGEHOG_FILE))?;
+        model.weights.load_layers(folder)?;
         model.weights.word_embeddings.load_all(folder)?;
         Ok(model)
     }

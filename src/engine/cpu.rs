@@ -149,20 +149,24 @@ pub fn spread(
             maps,
         }),
     )?;
+    let layers = weights.config.layers;
+    if !exact.is_complete(layers) || !swapped.is_complete(layers) {
+        return Err(ModelError::Incomplete);
+    }
     let hidden_change = exact
         .layers
         .iter()
         .zip(&swapped.layers)
         .enumerate()
         .skip(layer)
-        .map(|(l, (a, b))| {
+        .filter_map(|(l, (a, b))| Some((l, a.hidden.as_ref()?, b.hidden.as_ref()?)))
+        .map(|(l, a, b)| {
             let diff: f64 = a
-                .hidden
                 .iter()
-                .zip(b.hidden.iter())
+                .zip(b.iter())
                 .map(|(x, y)| f64::from(x - y).powi(2))
                 .sum();
-            let base: f64 = a.hidden.iter().map(|x| f64::from(*x).powi(2)).sum();
+            let base: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum();
             (l, (diff / base.max(f64::MIN_POSITIVE)).sqrt())
         })
         .collect();

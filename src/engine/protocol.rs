@@ -14,6 +14,11 @@ use crate::model::tokenizer::Token;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
     Ask(Ask),
+    /// The page has drawn its answer to ask `id`: the engine may fetch the rest of the model
+    /// without competing with the first map.
+    Shown {
+        id: u64,
+    },
     /// Test hook (e2e): panic inside the engine, to prove that the page recovers.
     Panic,
     /// Test hook (e2e): destroy the GPU device, as a driver reset would.
@@ -83,6 +88,9 @@ pub enum FromEngine {
         on_gpu: bool,
         complete: bool,
     },
+    /// Long work for `id` that cannot be done, and why (the model's later layers did not
+    /// load); the page says so where the work's result would be.
+    Unavailable { id: u64, task: Task, why: String },
     /// Long work under way for `id`.
     Progress {
         id: u64,

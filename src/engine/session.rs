@@ -2,7 +2,7 @@
 //! [`FromEngine`] answers. The worker ([`super::worker`]) runs it in the browser; native tests
 //! call it directly. Long work stops between steps once a newer state has arrived.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use super::{BackendChoice, CpuReason, Engine, GpuError};
 use crate::kernels::MapSpec;
 use crate::model::embeddings::WordEmbeddings;
 use crate::model::forward::{Trace, forward};
+use crate::model::weights::Weights;
 use crate::state::{AppState, View};
 
 /// Lengths the timing sweep measures: up to 2048, so it finishes in seconds even on the CPU.
@@ -33,6 +34,8 @@ pub trait Host {
     fn send(&self, answer: FromEngine);
     /// False once a newer ask has arrived.
     fn is_current(&self, id: u64) -> bool;
+    /// True once the page has drawn the answer to ask `id`.
+    fn is_shown(&self, id: u64) -> bool;
     /// Let newer messages in: a turn of the event loop in the browser.
     fn breathe(&self) -> impl Future<Output = ()>;
     /// A clock in milliseconds, for the timing sweep.
@@ -49,6 +52,14 @@ pub trait Host {
 /// words are not fetched (typing a sentence key by key fetched 36 shards, 167 KB, without it).
 pub const TYPING_MS: f64 = 150.0;
 
+/// How often an ask that waits (for layer files another ask is fetching, or for the page to
+/// draw) looks again (ms).
+const LAYER_WAIT_MS: f64 = 20.0;
+
+/// The rest of the model is fetched once the page has drawn the first map, or after this long
+/// (ms) if the page does not say so.
+const SHOWN_WAIT_MS: f64 = 2000.0;
+
 /// The loaded model, the active backend, and the last forward pass (reused by every control
 /// that does not change the text).
 pub struct Session {
@@ -56,11 +67,15 @@ pub struct Session {
     engine: RefCell<Option<(BackendChoice, Engine)>>,
     traced: RefCell<Option<Traced>>,
     /// When the last ask arrived (the host's clock, ms).
-    last_ask_ms: std::cell::Cell<Option<f64>>,
+    last_ask_ms: Cell<Option<f64>>,
+    /// Layer files are being fetched: a second ask waits for them rather than fetching them
+    /// again.
+    fetching_layers: Cell<bool>,
 }
 
-/// The last forward pass: its token ids, its trace, and the time it took (ms).
-type Traced = (Vec<u32>, Arc<Trace>, f64);
+/// The last forward pass: its token ids, how many layer parts were in when it ran, its trace,
+/// and the time it took (ms).
+type Traced = (Vec<u32>, usize, Arc<Trace>, f64);
 
 impl Session {
     pub fn new(model: Arc<Model>) -> Self {
@@ -68,7 +83,8 @@ impl Session {
             model,
             engine: RefCell::new(None),
             traced: RefCell::new(None),
-            last_ask_ms: std::cell::Cell::new(None),
+            last_ask_ms: Cell::new(None),
+            fetching_layers: Cell::new(false),
         }
     }
 
@@ -180,17 +196,68 @@ impl Session {
         }
     }
 
-    /// The forward pass of `ids`, once per text, and the time it took (ms).
+    /// Fetch and check the first `parts` layer files (file order) that are not in yet. A file
+    /// that fails is not kept, so the next ask that needs it fetches it again. `Ok(false)` if
+    /// a newer ask arrived while another ask's fetch was under way.
+    async fn fetch_layers(&self, parts: usize, id: u64, host: &impl Host) -> Result<bool, String> {
+        let weights = &self.model.weights;
+        loop {
+            let missing = weights.missing_parts(parts);
+            if missing.is_empty() {
+                return Ok(true);
+            }
+            if !self.fetching_layers.get() {
+                break;
+            }
+            host.pause(LAYER_WAIT_MS).await;
+            if !host.is_current(id) {
+                return Ok(false);
+            }
+        }
+        let missing = weights.missing_parts(parts);
+        let files: Vec<String> = missing
+            .iter()
+            .map(|&(layer, part)| Weights::part_file(layer, part))
+            .collect();
+        self.fetching_layers.set(true);
+        let bodies = host.fetch_all(&files).await;
+        self.fetching_layers.set(false);
+        let mut failures = Vec::new();
+        for ((&(layer, part), file), body) in missing.iter().zip(&files).zip(bodies) {
+            let checked = body.and_then(|bytes| {
+                weights
+                    .insert_part(layer, part, &bytes)
+                    .map_err(|e| e.to_string())
+            });
+            if let Err(why) = checked {
+                failures.push(format!("{file}: {why}"));
+            }
+        }
+        if failures.is_empty() {
+            Ok(true)
+        } else {
+            Err(format!(
+                "the model's layers did not load ({})",
+                failures.join("; ")
+            ))
+        }
+    }
+
+    /// The forward pass of `ids` as far as the layers in go: once per text, again when more
+    /// layers have arrived. Also the time it took (ms).
     fn trace(&self, ids: &[u32], host: &impl Host) -> Result<(Arc<Trace>, f64), String> {
-        if let Some((cached, trace, ms)) = self.traced.borrow().as_ref()
+        let weights = &self.model.weights;
+        let parts = weights.part_count() - weights.missing_parts(weights.part_count()).len();
+        if let Some((cached, cached_parts, trace, ms)) = self.traced.borrow().as_ref()
             && cached == ids
+            && *cached_parts == parts
         {
             return Ok((trace.clone(), *ms));
         }
         let began = host.now_ms();
-        let trace = Arc::new(forward(&self.model.weights, ids, None).map_err(|e| e.to_string())?);
+        let trace = Arc::new(forward(weights, ids, None).map_err(|e| e.to_string())?);
         let ms = host.now_ms() - began;
-        *self.traced.borrow_mut() = Some((ids.to_vec(), trace.clone(), ms));
+        *self.traced.borrow_mut() = Some((ids.to_vec(), parts, trace.clone(), ms));
         Ok((trace, ms))
     }
 
@@ -230,6 +297,21 @@ impl Session {
             head: Box::new(Err(why)),
         };
         match self.fetch_rows(&ids, typing, id, host).await {
+            Ok(true) if host.is_current(id) => {}
+            Ok(_) => return,
+            Err(why) => {
+                return host.send(failed(format!(
+                    "“{}” could not be analysed: {why}. The text is kept; the next edit tries again.",
+                    excerpt(&state.text)
+                )));
+            }
+        }
+        // Only the layers this head's Q, K and V depend on: the first map does not wait for
+        // the rest of the model.
+        match self
+            .fetch_layers(Weights::parts_through(state.layer), id, host)
+            .await
+        {
             Ok(true) if host.is_current(id) => {}
             Ok(_) => return,
             Err(why) => {
@@ -308,12 +390,47 @@ impl Session {
         });
         match state.view {
             View::Kernel => self.against_m(id, &state, [&q, &k], random, host).await,
-            View::Spread => self.spread(id, &state, &ids, &trace, host).await,
-            View::Maps if n <= OVERVIEW_AUTO || (ask.overview && n <= OVERVIEW_LIMIT) => {
-                self.overview(id, &state, &trace, host).await
-            }
             View::Cost if ask.sweep => self.sweep(id, &state, host).await,
             _ => {}
+        }
+        // The rest of the model, once the first map is out: the overview and the spread need
+        // every layer, and the other views will once the reader moves.
+        let task = match state.view {
+            View::Spread => Some(Task::Spread),
+            View::Maps if n <= OVERVIEW_AUTO || (ask.overview && n <= OVERVIEW_LIMIT) => {
+                Some(Task::Overview)
+            }
+            _ => None,
+        };
+        let all = model.weights.part_count();
+        if !model.weights.missing_parts(all).is_empty() {
+            // The first map goes on screen before the rest of the model competes with it.
+            let waiting = host.now_ms();
+            while !host.is_shown(id) && host.now_ms() - waiting < SHOWN_WAIT_MS {
+                host.pause(LAYER_WAIT_MS).await;
+                if !host.is_current(id) {
+                    return;
+                }
+            }
+        }
+        let fetched = self.fetch_layers(all, id, host).await;
+        let Some(task) = task.filter(|_| host.is_current(id)) else {
+            return;
+        };
+        let trace = match fetched.and_then(|_| self.trace(&ids, host)) {
+            Ok((trace, _)) if trace.is_complete(model.weights.config.layers) => trace,
+            Ok(_) => return,
+            Err(why) => {
+                return host.send(FromEngine::Unavailable {
+                    id,
+                    task,
+                    why: format!("{why}. The next edit tries again."),
+                });
+            }
+        };
+        match task {
+            Task::Spread => self.spread(id, &state, &ids, &trace, host).await,
+            _ => self.overview(id, &state, &trace, host).await,
         }
     }
 

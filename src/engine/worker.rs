@@ -28,6 +28,8 @@ struct Worker {
     /// The model's files are being fetched; after a failure this turns false, and the next
     /// ask fetches them again (the network may be back).
     loading: Cell<bool>,
+    /// The newest ask whose answer the page has drawn.
+    shown: Cell<u64>,
 }
 
 /// A [`Host`] for one ask.
@@ -40,6 +42,10 @@ impl Host for Reply {
 
     fn is_current(&self, id: u64) -> bool {
         self.0.latest.borrow().as_ref().is_some_and(|a| a.id == id)
+    }
+
+    fn is_shown(&self, id: u64) -> bool {
+        self.0.shown.get() >= id
     }
 
     async fn breathe(&self) {
@@ -87,6 +93,7 @@ pub fn start_engine() {
         started: RefCell::new(None),
         starting: Cell::new(None),
         loading: Cell::new(false),
+        shown: Cell::new(0),
     });
     let on_message = {
         let worker = worker.clone();
@@ -138,6 +145,7 @@ fn receive(worker: &Rc<Worker>, message: ToEngine) {
             load_model(worker);
             answer_latest(worker);
         }
+        ToEngine::Shown { id } => worker.shown.set(worker.shown.get().max(id)),
         ToEngine::Panic => panic!("the engine was asked to panic (a test of the page's recovery)"),
         ToEngine::LoseDevice => {
             let session = worker.session.borrow().clone();

