@@ -2,6 +2,9 @@
 //! The model loader and forward pass against an independent float64 numpy forward pass
 //! (tools/model/tiny_golden.py) on a tiny random BERT stored in every encoding the format has.
 
+#[path = "common/products.rs"]
+mod products;
+
 use kernelscope::kernels::{MapKey, MapSpec};
 use kernelscope::model::forward::{Swap, forward, sentence_vector};
 use kernelscope::model::weights::{ModelError, Weights};
@@ -192,4 +195,12 @@ fn bad_input_and_bad_files_are_errors_not_panics() {
     // A truncated file must be refused, not read past its end.
     let bytes = include_bytes!("golden/tiny-model.safetensors");
     assert!(Weights::from_safetensors(&bytes[..bytes.len() / 2]).is_err());
+}
+
+/// The forward pass's matrix product and its blocking against a float64 loop (in wasm32,
+/// tests/web.rs runs the same check on the SIMD kernel).
+#[test]
+fn the_matrix_product_matches_a_float64_loop() {
+    products::check_products();
+    products::check_activations();
 }

@@ -4,6 +4,8 @@
 
 #[path = "common/gpu_cases.rs"]
 mod gpu_cases;
+#[path = "common/products.rs"]
+mod products;
 #[path = "common/random_features.rs"]
 mod random_features;
 
@@ -32,6 +34,13 @@ async fn webgpu_names_its_adapter_and_the_scores_kernel_matches_the_reference() 
 async fn auto_starts_on_webgpu_and_cpu_when_chosen() {
     assert!(Engine::start(BackendChoice::Auto, |_| {}).await.is_gpu());
     assert!(!Engine::start(BackendChoice::Cpu, |_| {}).await.is_gpu());
+}
+
+/// The forward pass's SIMD matrix product, softmax and GELU against float64.
+#[wasm_bindgen_test]
+fn the_simd_matrix_product_and_activations_match_float64() {
+    products::check_products();
+    products::check_activations();
 }
 
 #[wasm_bindgen_test]

@@ -52,9 +52,9 @@ pub trait Host {
 /// words are not fetched (typing a sentence key by key fetched 36 shards, 167 KB, without it).
 pub const TYPING_MS: f64 = 150.0;
 
-/// How often an ask that waits (for layer files another ask is fetching, or for the page to
-/// draw) looks again (ms).
-const LAYER_WAIT_MS: f64 = 20.0;
+/// How often an ask that waits (for files another ask is fetching, or for the page to draw)
+/// looks again (ms).
+const IN_FLIGHT_WAIT_MS: f64 = 20.0;
 
 /// The rest of the model is fetched once the page has drawn the first map, or after this long
 /// (ms) if the page does not say so.
@@ -68,9 +68,9 @@ pub struct Session {
     traced: RefCell<Option<Traced>>,
     /// When the last ask arrived (the host's clock, ms).
     last_ask_ms: Cell<Option<f64>>,
-    /// Layer files are being fetched: a second ask waits for them rather than fetching them
-    /// again.
-    fetching_layers: Cell<bool>,
+    /// The files being fetched: an ask that needs one of them waits for it rather than
+    /// fetching it again.
+    in_flight: RefCell<Vec<String>>,
 }
 
 /// The last forward pass: its token ids, how many layer parts were in when it ran, its trace,
@@ -84,7 +84,7 @@ impl Session {
             engine: RefCell::new(None),
             traced: RefCell::new(None),
             last_ask_ms: Cell::new(None),
-            fetching_layers: Cell::new(false),
+            in_flight: RefCell::new(Vec::new()),
         }
     }
 
@@ -151,8 +151,7 @@ impl Session {
         }
     }
 
-    /// Fetch and check the word-embedding shards that `ids` need and that are not in yet. A
-    /// shard that fails is not kept, so the next ask that needs it fetches it again.
+    /// Fetch and check the word-embedding shards that `ids` need and that are not in yet.
     /// While the text is being typed (`typing`), wait for a pause first; `Ok(false)` if a newer
     /// ask arrived meanwhile.
     async fn fetch_rows(
@@ -163,83 +162,97 @@ impl Session {
         host: &impl Host,
     ) -> Result<bool, String> {
         let table = &self.model.weights.word_embeddings;
-        let missing = table.missing_shards(ids);
-        if missing.is_empty() {
-            return Ok(true);
-        }
-        if typing {
+        let missing = || {
+            table
+                .missing_shards(ids)
+                .into_iter()
+                .map(|k| (k, WordEmbeddings::shard_file(k)))
+                .collect()
+        };
+        if typing && !table.missing_shards(ids).is_empty() {
             host.pause(TYPING_MS).await;
             if !host.is_current(id) {
                 return Ok(false);
             }
         }
-        let files: Vec<String> = missing
-            .iter()
-            .map(|&k| WordEmbeddings::shard_file(k))
-            .collect();
-        let bodies = host.fetch_all(&files).await;
-        let mut failures = Vec::new();
-        for ((&k, file), body) in missing.iter().zip(&files).zip(bodies) {
-            let checked =
-                body.and_then(|bytes| table.insert_shard(k, &bytes).map_err(|e| e.to_string()));
-            if let Err(why) = checked {
-                failures.push(format!("{file}: {why}"));
-            }
-        }
-        if failures.is_empty() {
-            Ok(true)
-        } else {
-            Err(format!(
-                "the embeddings of some of its words did not load ({})",
-                failures.join("; ")
-            ))
-        }
+        let insert =
+            |k: usize, bytes: &[u8]| table.insert_shard(k, bytes).map_err(|e| e.to_string());
+        self.fetch_checked(missing, insert, id, host)
+            .await
+            .map_err(|failures| {
+                format!(
+                    "the embeddings of some of its words did not load ({})",
+                    failures.join("; ")
+                )
+            })
     }
 
-    /// Fetch and check the first `parts` layer files (file order) that are not in yet. A file
-    /// that fails is not kept, so the next ask that needs it fetches it again. `Ok(false)` if
-    /// a newer ask arrived while another ask's fetch was under way.
+    /// Fetch and check the first `parts` layer files (file order) that are not in yet.
     async fn fetch_layers(&self, parts: usize, id: u64, host: &impl Host) -> Result<bool, String> {
         let weights = &self.model.weights;
-        loop {
-            let missing = weights.missing_parts(parts);
-            if missing.is_empty() {
-                return Ok(true);
+        let missing = || {
+            weights
+                .missing_parts(parts)
+                .into_iter()
+                .map(|(layer, part)| ((layer, part), Weights::part_file(layer, part)))
+                .collect()
+        };
+        let insert = |(layer, part), bytes: &[u8]| {
+            weights
+                .insert_part(layer, part, bytes)
+                .map_err(|e| e.to_string())
+        };
+        self.fetch_checked(missing, insert, id, host)
+            .await
+            .map_err(|failures| {
+                format!("the model's layers did not load ({})", failures.join("; "))
+            })
+    }
+
+    /// Fetch the files `missing` names, all at once, and hand each to `insert`, which checks
+    /// it and keeps it. A file that fails is not kept, so the next ask that needs it fetches
+    /// it again. Files another ask is fetching are waited for, not fetched twice; `Ok(false)`
+    /// if a newer ask arrived while waiting. `Err` lists each failure as "file: why".
+    async fn fetch_checked<K: Copy>(
+        &self,
+        missing: impl Fn() -> Vec<(K, String)>,
+        insert: impl Fn(K, &[u8]) -> Result<(), String>,
+        id: u64,
+        host: &impl Host,
+    ) -> Result<bool, Vec<String>> {
+        let wanted = loop {
+            let wanted = missing();
+            let waiting = {
+                let in_flight = self.in_flight.borrow();
+                wanted.iter().any(|(_, file)| in_flight.contains(file))
+            };
+            if !waiting {
+                break wanted;
             }
-            if !self.fetching_layers.get() {
-                break;
-            }
-            host.pause(LAYER_WAIT_MS).await;
+            host.pause(IN_FLIGHT_WAIT_MS).await;
             if !host.is_current(id) {
                 return Ok(false);
             }
+        };
+        if wanted.is_empty() {
+            return Ok(true);
         }
-        let missing = weights.missing_parts(parts);
-        let files: Vec<String> = missing
-            .iter()
-            .map(|&(layer, part)| Weights::part_file(layer, part))
-            .collect();
-        self.fetching_layers.set(true);
+        let files: Vec<String> = wanted.iter().map(|(_, file)| file.clone()).collect();
+        self.in_flight.borrow_mut().extend(files.iter().cloned());
         let bodies = host.fetch_all(&files).await;
-        self.fetching_layers.set(false);
-        let mut failures = Vec::new();
-        for ((&(layer, part), file), body) in missing.iter().zip(&files).zip(bodies) {
-            let checked = body.and_then(|bytes| {
-                weights
-                    .insert_part(layer, part, &bytes)
-                    .map_err(|e| e.to_string())
-            });
-            if let Err(why) = checked {
-                failures.push(format!("{file}: {why}"));
-            }
-        }
+        self.in_flight.borrow_mut().retain(|f| !files.contains(f));
+        let failures: Vec<String> = wanted
+            .into_iter()
+            .zip(bodies)
+            .filter_map(|((key, file), body)| {
+                let checked = body.and_then(|bytes| insert(key, &bytes));
+                checked.err().map(|why| format!("{file}: {why}"))
+            })
+            .collect();
         if failures.is_empty() {
             Ok(true)
         } else {
-            Err(format!(
-                "the model's layers did not load ({})",
-                failures.join("; ")
-            ))
+            Err(failures)
         }
     }
 
@@ -407,7 +420,7 @@ impl Session {
             // The first map goes on screen before the rest of the model competes with it.
             let waiting = host.now_ms();
             while !host.is_shown(id) && host.now_ms() - waiting < SHOWN_WAIT_MS {
-                host.pause(LAYER_WAIT_MS).await;
+                host.pause(IN_FLIGHT_WAIT_MS).await;
                 if !host.is_current(id) {
                     return;
                 }

@@ -7,6 +7,8 @@
 
 use ndarray::{Array1, Array2, Array3, ArrayView1, Axis, s};
 
+use super::activations::{gelu, softmax_rows};
+use super::products::times_transposed;
 use super::weights::{ModelError, Weights};
 use crate::attention::{Mask, linear_attention};
 use crate::kernels::{FeatureMap, MapContext, Role};
@@ -121,14 +123,9 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
             let (weights, output) = match swapped {
                 // The model's own softmax runs in f32: it is the model, not the reference engine.
                 None => {
-                    let mut a = q.dot(&k.t());
-                    for mut row in a.rows_mut() {
-                        let max = row.fold(f32::NEG_INFINITY, |m, &x| m.max(x * scale));
-                        row.mapv_inplace(|x| (x * scale - max).exp());
-                        let sum = row.sum();
-                        row /= sum;
-                    }
-                    let o = a.dot(&v);
+                    let mut a = times_transposed(q, k);
+                    softmax_rows(&mut a, scale);
+                    let o = times_transposed(a.view(), v.t());
                     (a, o)
                 }
                 Some(s) => {
@@ -181,7 +178,7 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
 
         // Feed-forward with exact (erf) GELU, residual, LayerNorm.
         let mut inner = linear(&h1, &lw.ffn_in, &lw.ffn_in_bias);
-        inner.mapv_inplace(gelu);
+        gelu(&mut inner);
         let mut h2 = linear(&inner, &lw.ffn_out, &lw.ffn_out_bias);
         h2 += &h1;
         layer_norm(
@@ -205,7 +202,7 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
 
 /// `x·Wᵀ + b` for rows x.
 fn linear(x: &Array2<f32>, w: &Array2<f32>, b: &Array1<f32>) -> Array2<f32> {
-    let mut y = x.dot(&w.t());
+    let mut y = times_transposed(x.view(), w.view());
     y += b;
     y
 }
@@ -220,10 +217,6 @@ fn layer_norm(x: &mut Array2<f32>, gain: &Array1<f32>, bias: &Array1<f32>, eps: 
         row *= gain;
         row += bias;
     }
-}
-
-fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + libm::erff(x / std::f32::consts::SQRT_2))
 }
 
 /// The sentence vector: mean of the token states, normalised to unit length
