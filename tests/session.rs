@@ -47,7 +47,7 @@ impl Recorder {
             .borrow()
             .iter()
             .map(kind)
-            .filter(|k| *k != "progress")
+            .filter(|k| !["progress", "whole-model"].contains(k))
             .collect()
     }
 
@@ -73,6 +73,7 @@ fn kind(answer: &FromEngine) -> &'static str {
         FromEngine::Sweep { .. } => "sweep",
         FromEngine::Backend(_) => "backend",
         FromEngine::Unavailable { .. } => "unavailable",
+        FromEngine::WholeModel { .. } => "whole-model",
         _ => "other",
     }
 }
@@ -238,6 +239,12 @@ fn the_first_map_waits_only_for_the_layers_it_needs() {
     };
     assert!(at("layers/0.qkv.safetensors") < at("head"), "{events:?}");
     assert!(at("head") < at("layers/0.output.safetensors"), "{events:?}");
+    // The page learns once that every layer is in (it then keeps an offline copy).
+    assert!(
+        at("layers/2.output.safetensors") < at("whole-model"),
+        "{events:?}"
+    );
+    assert_eq!(events.iter().filter(|e| *e == "whole-model").count(), 1);
     assert_eq!(
         host.fetched_layers(),
         [
@@ -276,6 +283,13 @@ fn the_first_map_waits_only_for_the_layers_it_needs() {
     };
     pollster::block_on(session.answer(&ask(&later), &host));
     assert!(host.fetched_layers().is_empty());
+    let told = host
+        .events
+        .borrow()
+        .iter()
+        .filter(|e| *e == "whole-model")
+        .count();
+    assert_eq!(told, 1, "told once per session");
 }
 
 /// A damaged layer file: the head that needs it says which text and which file, the overview

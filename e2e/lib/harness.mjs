@@ -24,14 +24,18 @@ const types = {
 /**
  * Serve `dir` on 127.0.0.1 at a free port; resolves to { url, close }. `mounts` maps URL
  * prefixes to folders instead (e.g. { '/course/attention/': dist, '/examples/': ... }), to
- * serve the site from a sub-path next to other pages.
+ * serve the site from a sub-path next to other pages. `port` 0 takes a free one. `log` lists
+ * the paths requested.
  */
-export function serve(dir = dist, mounts = { '/': dir }) {
+export function serve(dir = dist, mounts = { '/': dir }, port = 0) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: build the site first (trunk build --release)`);
   }
+  // Every path requested, in order: what reached the server, whoever asked.
+  const log = [];
   const server = http.createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    log.push(pathname);
     const prefix = Object.keys(mounts)
       .filter((p) => pathname.startsWith(p))
       .sort((a, b) => b.length - a.length)[0];
@@ -56,9 +60,18 @@ export function serve(dir = dist, mounts = { '/': dir }) {
     });
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const { port } = server.address();
-      resolve({ url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) });
+      resolve({
+        url: `http://127.0.0.1:${port}/`,
+        log,
+        // Kept-alive connections too, so a closed server is gone for the browser at once.
+        close: () =>
+          new Promise((r) => {
+            server.close(r);
+            server.closeAllConnections();
+          }),
+      });
     });
   });
 }
@@ -86,6 +99,9 @@ export async function launch(configuration) {
     headless: true,
     args: [...quiet, ...configuration.args],
     viewport: { width: 1280, height: 900 },
+    // The site's service worker (its offline copy) would answer the page's requests itself,
+    // where page.route cannot see them; only the offline test allows it.
+    serviceWorkers: configuration.serviceWorkers ?? 'block',
   });
   return {
     context,

@@ -184,3 +184,63 @@ test('the layers arrive in two files each: the first map waits for layer 0 only,
     await browser.close();
   }
 });
+
+test('once the whole model is in, the page keeps an offline copy: with the server gone it reloads and draws; a new word needs the network and loads when it is back', async () => {
+  // A server of its own, to take away.
+  let own = await serve(dist, { [SUB_PATH]: dist });
+  const address = new URL(own.url);
+  const browser = await launch({ ...configuration, serviceWorkers: 'allow' });
+  try {
+    const { page } = await openPage(browser.context);
+    const shards = new Set();
+    page.on('request', (r) => shard(r.url()) !== undefined && shards.add(r.url()));
+    await page.goto(address.origin + SUB_PATH + '?text=' + encodeURIComponent('The cat sat on the mat.'));
+    await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="overview"]')?.dataset.path, undefined, { timeout: 60_000 });
+    // Registered once every layer is in, it keeps what the first load fetched: the site's
+    // files, every layer, and the text's embedding shards.
+    const kept = async () =>
+      page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        const urls = (await (await caches.open('kernelscope')).keys()).map((r) => r.url);
+        return { active: registration?.active?.state === 'activated', urls };
+      });
+    const deadline = Date.now() + 60_000;
+    let copy = await kept();
+    const complete = (c) => c.active && c.urls.some((u) => /\/layers\/2\.output/.test(u)) && [...shards].every((u) => c.urls.includes(u));
+    while (!complete(copy)) {
+      assert.ok(Date.now() < deadline, `the offline copy is incomplete: ${JSON.stringify(copy)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      copy = await kept();
+    }
+    // The copy was taken from the browser's HTTP cache, not fetched again.
+    const requested = own.log.filter((p) => p.endsWith('/layers/2.output.safetensors') || p.endsWith('_bg.wasm'));
+    console.log(`offline copy: ${copy.urls.length} files kept; requests for the wasm and layer 2's output: ${requested.length}`);
+    assert.equal(requested.length, 2, `each came over the network once: ${requested}`);
+    await own.close();
+    own = null;
+    await browser.context.setOffline(true);
+    await page.reload();
+    await page.getByTestId('map-softmax').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="overview"]')?.dataset.path, undefined, { timeout: 60_000 });
+    assert.equal(await page.getByTestId('text').inputValue(), 'The cat sat on the mat.');
+    assert.equal(await page.getByTestId('analysis-error').count(), 0, 'drawn from the offline copy');
+
+    // A word whose embedding shard was never fetched needs the network.
+    await type(page, 'The cat sat on the mat in Reykjavik.');
+    const alert = page.getByTestId('analysis-error');
+    await alert.waitFor({ timeout: 30_000 });
+    assert.match(await alert.innerText(), /could not be analysed.*the next edit tries again/s);
+
+    // The network is back (the same address): the next edit loads it.
+    own = await serve(dist, { [SUB_PATH]: dist }, Number(address.port));
+    await browser.context.setOffline(false);
+    await type(page, 'The cat sat on the mat in Reykjavik!');
+    await settled(page);
+    await page.getByTestId('map-softmax').waitFor();
+    assert.equal(await page.getByTestId('analysis-error').count(), 0, 'recovered');
+  } finally {
+    await browser.close();
+    await own?.close();
+  }
+});

@@ -98,6 +98,9 @@ pub enum FromEngine {
         done: usize,
         total: usize,
     },
+    /// Every layer has arrived: the page may keep an offline copy of the site, with the
+    /// embedding shards fetched so far (`files`, relative to the site). Sent once.
+    WholeModel { files: Vec<String> },
 }
 
 /// What the page needs to know about the loaded model.

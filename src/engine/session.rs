@@ -71,6 +71,8 @@ pub struct Session {
     /// The files being fetched: an ask that needs one of them waits for it rather than
     /// fetching it again.
     in_flight: RefCell<Vec<String>>,
+    /// The page has been told that the last layer file arrived.
+    told_whole: Cell<bool>,
 }
 
 /// The last forward pass: its token ids, how many layer parts were in when it ran, its trace,
@@ -85,6 +87,7 @@ impl Session {
             traced: RefCell::new(None),
             last_ask_ms: Cell::new(None),
             in_flight: RefCell::new(Vec::new()),
+            told_whole: Cell::new(false),
         }
     }
 
@@ -202,11 +205,24 @@ impl Session {
                 .insert_part(layer, part, bytes)
                 .map_err(|e| e.to_string())
         };
-        self.fetch_checked(missing, insert, id, host)
+        let was_whole = weights.missing_parts(weights.part_count()).is_empty();
+        let fetched = self
+            .fetch_checked(missing, insert, id, host)
             .await
             .map_err(|failures| {
                 format!("the model's layers did not load ({})", failures.join("; "))
-            })
+            });
+        let whole = weights.missing_parts(weights.part_count()).is_empty();
+        if whole && !was_whole && !self.told_whole.replace(true) {
+            let files = weights
+                .word_embeddings
+                .loaded_shards()
+                .into_iter()
+                .map(WordEmbeddings::shard_file)
+                .collect();
+            host.send(FromEngine::WholeModel { files });
+        }
+        fetched
     }
 
     /// Fetch the files `missing` names, all at once, and hand each to `insert`, which checks

@@ -179,6 +179,15 @@ impl WordEmbeddings {
         format!("{SHARD_FOLDER}/{k}.bin")
     }
 
+    /// The shards that are in, in order.
+    pub fn loaded_shards(&self) -> Vec<usize> {
+        let Source::Sharded { loaded, .. } = &self.source else {
+            return Vec::new();
+        };
+        let loaded = loaded.read().unwrap_or_else(PoisonError::into_inner);
+        (0..loaded.len()).filter(|&k| loaded[k].is_some()).collect()
+    }
+
     /// The shards that hold rows of `ids` and are not in yet, in order, each once.
     pub fn missing_shards(&self, ids: &[u32]) -> Vec<usize> {
         let Source::Sharded { index, loaded, .. } = &self.source else {

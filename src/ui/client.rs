@@ -311,6 +311,7 @@ impl EngineLink {
                 Ok(facts) => ModelStatus::Ready(facts),
                 Err(e) => ModelStatus::Failed(e),
             }),
+            FromEngine::WholeModel { files } => super::offline::keep_offline_copy(files),
             FromEngine::Backend(status) => self.backend.set(Some(status)),
             FromEngine::DeviceLost => self.ask_again(),
             FromEngine::Tokens {
