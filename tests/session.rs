@@ -51,6 +51,13 @@ impl Recorder {
             .collect()
     }
 
+    /// Forget what it recorded, then have `session` answer `state`.
+    fn answer_afresh(&self, session: &Session, state: &AppState) {
+        self.answers.borrow_mut().clear();
+        self.fetched.borrow_mut().clear();
+        pollster::block_on(session.answer(&ask(state), self));
+    }
+
     /// The layer files it was asked for, in order.
     fn fetched_layers(&self) -> Vec<String> {
         let fetched = self.fetched.borrow();
@@ -179,9 +186,7 @@ fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
     }
 
     host.truncate.replace(None);
-    host.answers.borrow_mut().clear();
-    host.fetched.borrow_mut().clear();
-    pollster::block_on(session.answer(&ask(&state), &host));
+    host.answer_afresh(&session, &state);
     assert_eq!(host.kinds(), ["tokens", "head", "overview"]);
     let shards: Vec<String> = host
         .fetched
@@ -192,9 +197,7 @@ fn embedding_shards_are_fetched_as_the_text_needs_them_and_checked() {
         .collect();
     assert_eq!(shards, failed, "the same shards, fetched again");
 
-    host.answers.borrow_mut().clear();
-    host.fetched.borrow_mut().clear();
-    pollster::block_on(session.answer(&ask(&state), &host));
+    host.answer_afresh(&session, &state);
     assert!(host.fetched.borrow().is_empty());
 
     // The rows fetched are the rows of the whole table.
@@ -333,9 +336,7 @@ fn a_damaged_layer_file_is_refused_and_fetched_again() {
     }
 
     host.truncate.replace(None);
-    host.answers.borrow_mut().clear();
-    host.fetched.borrow_mut().clear();
-    pollster::block_on(session.answer(&ask(&state), &host));
+    host.answer_afresh(&session, &state);
     assert_eq!(host.kinds(), ["tokens", "head", "overview"]);
     assert_eq!(
         host.fetched_layers(),

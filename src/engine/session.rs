@@ -325,22 +325,16 @@ impl Session {
             id,
             head: Box::new(Err(why)),
         };
-        match self.fetch_rows(&ids, typing, id, host).await {
-            Ok(true) if host.is_current(id) => {}
-            Ok(_) => return,
-            Err(why) => {
-                return host.send(failed(format!(
-                    "“{}” could not be analysed: {why}. The text is kept; the next edit tries again.",
-                    excerpt(&state.text)
-                )));
+        // The text's embedding rows, then only the layers this head's Q, K and V depend on:
+        // the first map does not wait for the rest of the model.
+        let fetched = match self.fetch_rows(&ids, typing, id, host).await {
+            Ok(true) if host.is_current(id) => {
+                self.fetch_layers(Weights::parts_through(state.layer), id, host)
+                    .await
             }
-        }
-        // Only the layers this head's Q, K and V depend on: the first map does not wait for
-        // the rest of the model.
-        match self
-            .fetch_layers(Weights::parts_through(state.layer), id, host)
-            .await
-        {
+            other => other,
+        };
+        match fetched {
             Ok(true) if host.is_current(id) => {}
             Ok(_) => return,
             Err(why) => {
