@@ -217,6 +217,9 @@ test('once the whole model is in, the page keeps an offline copy: with the serve
     const requested = own.log.filter((p) => p.endsWith('/layers/2.output.safetensors') || p.endsWith('_bg.wasm'));
     console.log(`offline copy: ${copy.urls.length} files kept; requests for the wasm and layer 2's output: ${requested.length}`);
     assert.equal(requested.length, 2, `each came over the network once: ${requested}`);
+    // An older build's wasm in the copy: dropped when the page next hands over its files.
+    const older = new URL('kernelscope-0123456789abcdef_bg.wasm', address.origin + SUB_PATH).href;
+    await page.evaluate(async (url) => (await caches.open('kernelscope')).put(url, new Response('old')), older);
     await own.close();
     own = null;
     await browser.context.setOffline(true);
@@ -225,6 +228,11 @@ test('once the whole model is in, the page keeps an offline copy: with the serve
     await page.waitForFunction(() => document.querySelector('[data-testid="overview"]')?.dataset.path, undefined, { timeout: 60_000 });
     assert.equal(await page.getByTestId('text').inputValue(), 'The cat sat on the mat.');
     assert.equal(await page.getByTestId('analysis-error').count(), 0, 'drawn from the offline copy');
+    const dropped = Date.now() + 30_000;
+    while (await page.evaluate(async (url) => !!(await (await caches.open('kernelscope')).match(url)), older)) {
+      assert.ok(Date.now() < dropped, 'the older build is dropped from the copy');
+      await new Promise((r) => setTimeout(r, 200));
+    }
 
     // A word whose embedding shard was never fetched needs the network.
     await type(page, 'The cat sat on the mat in Reykjavik.');

@@ -25,6 +25,19 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
+// A file whose name carries a build's hash (the wasm, its glue, the CSS) and that this build
+// does not list is an older build's: it is dropped, so the copy does not grow with every
+// deployment.
+async function dropOlderBuilds(cache) {
+  const scope = self.registration.scope;
+  for (const request of await cache.keys()) {
+    const file = request.url.startsWith(scope) ? request.url.slice(scope.length) : request.url;
+    if (/-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/.test(file) && !PRECACHE.includes(file)) {
+      await cache.delete(request);
+    }
+  }
+}
+
 // The page names files it fetched before this worker started (the first text's embedding
 // shards): keep them too, from the HTTP cache where it has them.
 self.addEventListener('message', (event) => {
@@ -33,6 +46,7 @@ self.addEventListener('message', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE);
+      await dropOlderBuilds(cache);
       await Promise.all(
         files.map(async (file) => {
           const response = await fetch(new Request(file, { cache: 'force-cache' }));
