@@ -9,7 +9,10 @@
 //!   (F16, one per group of `group` columns): `w = q · scale + min`.
 //!
 //! The file's metadata gives `heads`, `group` and `eps`; every other size comes from the
-//! tensors' shapes and is checked against the rest.
+//! tensors' shapes and is checked against the rest. The shipped model file holds no layer: its
+//! metadata gives `layers`, `intermediate` and the index of the layer files
+//! (`layer_files.bytes`, `layer_files.fnv1a64`, in the order 0.qkv, 0.output, 1.qkv, …), whose
+//! tensors have the same names and encodings and are checked the same way when they arrive.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
