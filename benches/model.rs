@@ -50,10 +50,10 @@ fn main() {
                     continue;
                 };
                 for m in [&qkv.query, &qkv.key, &qkv.value, &out.attention_out] {
-                    std::hint::black_box(x.dot(&m.t()));
+                    std::hint::black_box(x.dot(m));
                 }
-                let inner = x.dot(&out.ffn_in.t());
-                std::hint::black_box(inner.dot(&out.ffn_out.t()));
+                let inner = x.dot(&out.ffn_in);
+                std::hint::black_box(inner.dot(&out.ffn_out));
             }
         });
         let flops = 2.0 * n as f64 * w.layers.len() as f64 * {

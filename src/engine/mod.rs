@@ -6,6 +6,8 @@
 
 pub mod assets;
 #[cfg(target_arch = "wasm32")]
+pub mod bench;
+#[cfg(target_arch = "wasm32")]
 pub mod browser;
 pub mod cpu;
 pub mod gpu;

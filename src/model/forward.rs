@@ -8,7 +8,7 @@
 use ndarray::{Array1, Array2, Array3, ArrayView1, Axis, s};
 
 use super::activations::{gelu, softmax_rows};
-use super::products::times_transposed;
+use super::products::times;
 use super::weights::{ModelError, Weights};
 use crate::attention::{Mask, linear_attention};
 use crate::kernels::{FeatureMap, MapContext, Role};
@@ -123,9 +123,9 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
             let (weights, output) = match swapped {
                 // The model's own softmax runs in f32: it is the model, not the reference engine.
                 None => {
-                    let mut a = times_transposed(q, k);
+                    let mut a = times(q, k.t());
                     softmax_rows(&mut a, scale);
-                    let o = times_transposed(a.view(), v.t());
+                    let o = times(a.view(), v);
                     (a, o)
                 }
                 Some(s) => {
@@ -200,9 +200,9 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
     Ok(Trace { embeddings, layers })
 }
 
-/// `x·Wᵀ + b` for rows x.
-fn linear(x: &Array2<f32>, w: &Array2<f32>, b: &Array1<f32>) -> Array2<f32> {
-    let mut y = times_transposed(x.view(), w.view());
+/// `x·Wᵀ + b` for rows x, given Wᵀ (the layers keep their matrices transposed).
+fn linear(x: &Array2<f32>, w_t: &Array2<f32>, b: &Array1<f32>) -> Array2<f32> {
+    let mut y = times(x.view(), w_t.view());
     y += b;
     y
 }

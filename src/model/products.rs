@@ -1,146 +1,144 @@
-//! The forward pass's matrix products, all of one form: `x·Wᵀ` with `x` n×k and `W` m×k, both
-//! rows contiguous along k (a linear layer's weights are out×in; attention's `Q·Kᵀ` is the same
-//! form, and `A·V` is once V is transposed).
+//! The forward pass's matrix products, all of one form: `x·y` with `x` n×k and `y` k×m, both
+//! row-major. A linear layer's `x·Wᵀ` is one (the layers keep Wᵀ), attention's `A·V` another,
+//! and `Q·Kᵀ` a third once K, n×32, is transposed.
 //!
 //! In the browser this is the hot loop, and ndarray's products there run matrixmultiply's
-//! scalar kernel. So on wasm with SIMD each 2×4 block of outputs is eight dot products kept in
-//! 4-lane accumulators, and the rows of `x` are taken in blocks that stay in cache while all of
-//! `W` streams past once per block (at 32 tokens, once in all). Natively ndarray's products are
-//! already fast. Measured with `node e2e/bench/ort.mjs` (README: "The forward pass against
-//! ONNX Runtime Web").
+//! scalar kernel. So on wasm with SIMD the product is a sum of outer products: each 2×16 block
+//! of the result is eight 4-lane accumulators gathering `x[i][p]·y[p][j..j + 16]` over p. No
+//! sum across lanes is needed, so `Q·Kᵀ`'s sums, only 32 long, run as fast as the rest, and the
+//! 16 columns of `y` being read stay in cache for every pair of rows. Natively ndarray's
+//! products are already fast. Measured with `node e2e/bench/ort.mjs` (README: "The forward
+//! pass against ONNX Runtime Web").
 
 use ndarray::{Array2, ArrayView2};
 
-/// Rows of `x` per block: 64 rows of the widest input (1536 floats) are 384 KB.
-const ROW_BLOCK: usize = 64;
-
-/// The kernel's block of outputs: rows of `x` by rows of `w`.
-const X_ROWS: usize = 2;
-const W_ROWS: usize = 4;
-
-/// `x·wᵀ` (n×m) for `x` n×k and `w` m×k.
-pub fn times_transposed(x: ArrayView2<'_, f32>, w: ArrayView2<'_, f32>) -> Array2<f32> {
+/// `x·y` (n×m) for `x` n×k and `y` k×m.
+pub fn times(x: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> Array2<f32> {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        let (x, w) = (x.as_standard_layout(), w.as_standard_layout());
-        let (n, k, m) = (x.nrows(), x.ncols(), w.nrows());
-        if let (Some(xs), Some(ws)) = (x.as_slice(), w.as_slice())
-            && w.ncols() == k
+        let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
+        let (n, k, m) = (x.nrows(), x.ncols(), y.ncols());
+        if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
+            && y.nrows() == k
         {
             let mut out = vec![0f32; n * m];
-            blocked(xs, ws, n, k, m, &mut out);
-            if let Ok(y) = Array2::from_shape_vec((n, m), out) {
-                return y;
+            outer(xs, ys, n, k, m, &mut out);
+            if let Ok(z) = Array2::from_shape_vec((n, m), out) {
+                return z;
             }
         }
     }
-    x.dot(&w.t())
+    x.dot(&y)
 }
 
-/// The blocked product into `out` (n×m, row-major); `x` n×k and `w` m×k, row-major.
-pub fn blocked(x: &[f32], w: &[f32], n: usize, k: usize, m: usize, out: &mut [f32]) {
-    if k == 0 {
-        out.fill(0.0);
-        return;
+/// `x·y` into `out` (n×m, row-major), for `x` n×k and `y` k×m, row-major: with SIMD 16
+/// columns at a time in pairs of rows, then 4 columns at a time; the last columns one by one.
+pub fn outer(x: &[f32], y: &[f32], n: usize, k: usize, m: usize, out: &mut [f32]) {
+    let done = vector_columns(x, y, n, k, m, out);
+    for j in done..m {
+        for i in 0..n {
+            out[i * m + j] = x[i * k..(i + 1) * k]
+                .iter()
+                .enumerate()
+                .map(|(p, a)| a * y[p * m + j])
+                .sum();
+        }
     }
+}
+
+/// The columns of `outer`'s product that the SIMD kernels fill, from the first: how many.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn vector_columns(x: &[f32], y: &[f32], n: usize, k: usize, m: usize, out: &mut [f32]) -> usize {
     let x_row = |r: usize| &x[r * k..(r + 1) * k];
-    let w_row = |o: usize| &w[o * k..(o + 1) * k];
-    for r0 in (0..n).step_by(ROW_BLOCK) {
-        let r1 = (r0 + ROW_BLOCK).min(n);
-        let mut o = 0;
-        while o + W_ROWS <= m {
-            let ws: [&[f32]; W_ROWS] = std::array::from_fn(|j| w_row(o + j));
-            let mut r = r0;
-            while r + X_ROWS <= r1 {
-                let sums = dot_block(std::array::from_fn(|i| x_row(r + i)), ws);
-                for (i, row) in sums.iter().enumerate() {
-                    out[(r + i) * m + o..(r + i) * m + o + W_ROWS].copy_from_slice(row);
-                }
-                r += X_ROWS;
+    let mut j = 0;
+    while j + 16 <= m {
+        let mut i = 0;
+        while i < n {
+            // An odd last row is paired with itself.
+            let second = (i + 1).min(n - 1);
+            let block = simd::outer_2x16(x_row(i), x_row(second), y, j, m);
+            simd::store(&mut out[i * m + j..i * m + j + 16], &block[..4]);
+            if second > i {
+                simd::store(&mut out[second * m + j..second * m + j + 16], &block[4..]);
             }
-            for r in r..r1 {
-                for (j, wj) in ws.iter().enumerate() {
-                    out[r * m + o + j] = dot(x_row(r), wj);
-                }
-            }
-            o += W_ROWS;
+            i += 2;
         }
-        for o in o..m {
-            for r in r0..r1 {
-                out[r * m + o] = dot(x_row(r), w_row(o));
-            }
+        j += 16;
+    }
+    while j + 4 <= m {
+        for i in 0..n {
+            let four = simd::outer_1x4(x_row(i), y, j, m);
+            simd::store(&mut out[i * m + j..i * m + j + 4], &[four]);
         }
+        j += 4;
     }
+    j
 }
 
-/// Eight dot products: two rows of `x` against four rows of `w`, all k long. Eight
-/// accumulators and six inputs fit the sixteen vector registers of x86-64; larger blocks spill
-/// (at 512 tokens a 4×4 block took 1.27× as long, 3×4 1.57×; 4×2, 1×8 and 2×2 were slower too).
-/// Written out in full: the release build optimises for size, which neither unrolls loops nor
-/// keeps arrays of vectors in registers.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-fn dot_block(x: [&[f32]; X_ROWS], w: [&[f32]; W_ROWS]) -> [[f32; W_ROWS]; X_ROWS] {
-    use core::arch::wasm32::{f32x4_add, f32x4_extract_lane as lane, f32x4_mul, f32x4_splat, v128};
-    let k = x[0].len();
-    let body = k - k % 4;
-    assert!(x.iter().chain(&w).all(|row| row.len() == k));
-    let zero = f32x4_splat(0.0);
-    let (mut c00, mut c01, mut c02, mut c03) = (zero, zero, zero, zero);
-    let (mut c10, mut c11, mut c12, mut c13) = (zero, zero, zero, zero);
-    let mut at = 0;
-    while at < body {
-        // SAFETY: every row is k long (asserted above) and at + 4 <= body <= k.
-        let (x0, x1, w0, w1, w2, w3) = unsafe {
-            (
-                load(x[0], at),
-                load(x[1], at),
-                load(w[0], at),
-                load(w[1], at),
-                load(w[2], at),
-                load(w[3], at),
-            )
-        };
-        c00 = f32x4_add(c00, f32x4_mul(x0, w0));
-        c01 = f32x4_add(c01, f32x4_mul(x0, w1));
-        c02 = f32x4_add(c02, f32x4_mul(x0, w2));
-        c03 = f32x4_add(c03, f32x4_mul(x0, w3));
-        c10 = f32x4_add(c10, f32x4_mul(x1, w0));
-        c11 = f32x4_add(c11, f32x4_mul(x1, w1));
-        c12 = f32x4_add(c12, f32x4_mul(x1, w2));
-        c13 = f32x4_add(c13, f32x4_mul(x1, w3));
-        at += 4;
-    }
-    let c = [c00, c01, c02, c03, c10, c11, c12, c13];
-    let lanes = |v: v128| (lane::<0>(v) + lane::<1>(v)) + (lane::<2>(v) + lane::<3>(v));
-    let tail = |i: usize, j: usize| -> f32 { (body..k).map(|c| x[i][c] * w[j][c]).sum() };
-    std::array::from_fn(|i| std::array::from_fn(|j| lanes(c[i * W_ROWS + j]) + tail(i, j)))
-}
-
-/// The four floats of `row` from `at` as one vector.
-///
-/// # Safety
-/// `at + 4 <= row.len()`.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-unsafe fn load(row: &[f32], at: usize) -> core::arch::wasm32::v128 {
-    // SAFETY: the caller keeps the 16 bytes read inside `row`; v128_load needs no alignment.
-    unsafe { core::arch::wasm32::v128_load(row.as_ptr().add(at).cast()) }
-}
-
-/// The portable twin of the SIMD kernel (natively `times_transposed` uses ndarray instead; this
-/// keeps `blocked` testable on any target).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn dot_block(x: [&[f32]; X_ROWS], w: [&[f32]; W_ROWS]) -> [[f32; W_ROWS]; X_ROWS] {
-    let mut sums = [[0f32; W_ROWS]; X_ROWS];
-    for (i, xi) in x.iter().enumerate() {
-        for (j, wj) in w.iter().enumerate() {
-            sums[i][j] = dot(xi, wj);
-        }
-    }
-    sums
+fn vector_columns(_: &[f32], _: &[f32], _: usize, _: usize, _: usize, _: &mut [f32]) -> usize {
+    0
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
+
+    /// Rows `x0` and `x1` (k long) times columns `j..j + 16` of `y` (k×m, row-major): the two
+    /// rows of the product's block, four vectors each. Written out in full: the release build
+    /// optimises for size, which neither unrolls loops nor keeps arrays of vectors in registers.
+    #[inline(always)]
+    pub fn outer_2x16(x0: &[f32], x1: &[f32], y: &[f32], j: usize, m: usize) -> [v128; 8] {
+        let k = x0.len();
+        assert!(x1.len() == k && j + 16 <= m && (k == 0 || y.len() >= (k - 1) * m + j + 16));
+        let zero = f32x4_splat(0.0);
+        let (mut c00, mut c01, mut c02, mut c03) = (zero, zero, zero, zero);
+        let (mut c10, mut c11, mut c12, mut c13) = (zero, zero, zero, zero);
+        for (p, (&a0, &a1)) in x0.iter().zip(x1).enumerate() {
+            let (a0, a1) = (f32x4_splat(a0), f32x4_splat(a1));
+            // SAFETY: p < k and j + 16 <= m, so p·m + j + 16 <= y.len() (asserted above).
+            let (y0, y1, y2, y3) = unsafe {
+                let at = y.as_ptr().add(p * m + j);
+                (
+                    v128_load(at.cast()),
+                    v128_load(at.add(4).cast()),
+                    v128_load(at.add(8).cast()),
+                    v128_load(at.add(12).cast()),
+                )
+            };
+            c00 = f32x4_add(c00, f32x4_mul(a0, y0));
+            c01 = f32x4_add(c01, f32x4_mul(a0, y1));
+            c02 = f32x4_add(c02, f32x4_mul(a0, y2));
+            c03 = f32x4_add(c03, f32x4_mul(a0, y3));
+            c10 = f32x4_add(c10, f32x4_mul(a1, y0));
+            c11 = f32x4_add(c11, f32x4_mul(a1, y1));
+            c12 = f32x4_add(c12, f32x4_mul(a1, y2));
+            c13 = f32x4_add(c13, f32x4_mul(a1, y3));
+        }
+        [c00, c01, c02, c03, c10, c11, c12, c13]
+    }
+
+    /// Row `x0` times columns `j..j + 4` of `y`: one vector.
+    #[inline(always)]
+    pub fn outer_1x4(x0: &[f32], y: &[f32], j: usize, m: usize) -> v128 {
+        let k = x0.len();
+        assert!(j + 4 <= m && (k == 0 || y.len() >= (k - 1) * m + j + 4));
+        let mut c = f32x4_splat(0.0);
+        for (p, &a) in x0.iter().enumerate() {
+            // SAFETY: p < k and j + 4 <= m, so p·m + j + 4 <= y.len() (asserted above).
+            let y0 = unsafe { v128_load(y.as_ptr().add(p * m + j).cast()) };
+            c = f32x4_add(c, f32x4_mul(f32x4_splat(a), y0));
+        }
+        c
+    }
+
+    /// Vectors into `out`, four floats each.
+    #[inline(always)]
+    pub fn store(out: &mut [f32], vectors: &[v128]) {
+        assert!(out.len() == 4 * vectors.len());
+        for (i, v) in vectors.iter().enumerate() {
+            // SAFETY: out holds 4·len floats, and 4i + 4 <= 4·len.
+            unsafe { v128_store(out.as_mut_ptr().add(4 * i).cast(), *v) }
+        }
+    }
 }

@@ -42,7 +42,9 @@ impl Config {
 }
 
 /// One encoder layer's query, key and value projections: all that a map of the layer needs,
-/// given the layers before it. Matrices are out×in, as `y = W·x + b`.
+/// given the layers before it. Each matrix is kept as Wᵀ, in×out, for `y = x·Wᵀ + b` on rows x
+/// (the file stores W, out×in): the forward pass's products read Wᵀ's rows
+/// (`model::products::outer`).
 #[derive(Debug, Clone)]
 pub struct QkvWeights {
     pub query: Array2<f32>,
@@ -53,7 +55,8 @@ pub struct QkvWeights {
     pub value_bias: Array1<f32>,
 }
 
-/// The rest of an encoder layer: what turns its attention into the next layer's input.
+/// The rest of an encoder layer: what turns its attention into the next layer's input. Its
+/// matrices are kept as Wᵀ too.
 #[derive(Debug, Clone)]
 pub struct OutputWeights {
     pub attention_out: Array2<f32>,
@@ -573,7 +576,11 @@ impl Weights {
     ) -> Result<(), ModelError> {
         let (hidden, intermediate) = (self.config.hidden, self.config.intermediate);
         let p = format!("encoder.layer.{layer}.");
-        let m = |name: &str, rows, cols| file.matrix(&format!("{p}{name}.weight"), rows, cols);
+        // W is out×in in the file; the layer keeps Wᵀ.
+        let m = |name: &str, rows, cols| {
+            file.matrix(&format!("{p}{name}.weight"), rows, cols)
+                .map(|w| w.reversed_axes().as_standard_layout().into_owned())
+        };
         let v = |name: &str, len| file.vector(&format!("{p}{name}"), len);
         let Some(slot) = self.layers.get(layer) else {
             return Err(ModelError::Missing(Self::part_file(layer, part)));

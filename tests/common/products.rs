@@ -1,8 +1,8 @@
-//! The forward pass's matrix product (`src/model/products.rs`) against a plain float64 triple
+//! The forward pass's matrix products (`src/model/products.rs`) against a plain float64 triple
 //! loop, on shapes that leave remainders in every blocked dimension. Natively this runs the
-//! portable kernel; in wasm32 (tests/web.rs) the SIMD one the browser runs.
+//! portable code; in wasm32 (tests/web.rs) the SIMD kernels the browser runs.
 
-use kernelscope::model::products::{blocked, times_transposed};
+use kernelscope::model::products::{outer, times};
 use ndarray::Array2;
 
 /// A deterministic matrix of values in [-1, 1).
@@ -16,55 +16,54 @@ fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
     })
 }
 
+/// `x·y` in outer-product form: column blocks of 16 and 4 with and without a remainder, odd
+/// rows, the attention's own shapes (Q·Kᵀ with K transposed, n×32 by 32×n; A·V, n×n by n×32)
+/// and the linear layers' (rows by Wᵀ, 384×1536 and 1536×384).
 pub fn check_products() {
-    // (n, k, m): one row, odd rows, several row blocks; k with and without a remainder of 4;
-    // m below, at and above multiples of 4; the model's own shapes.
     for (n, k, m) in [
-        (1, 4, 4),
-        (3, 7, 5),
-        (5, 32, 9),
-        (67, 384, 384),
-        (130, 1536, 6),
+        (1, 3, 16),
+        (3, 5, 17),
+        (2, 32, 15),
+        (5, 7, 9),
+        (7, 32, 48),
+        (130, 32, 130),
+        (130, 130, 32),
         (32, 384, 1536),
-        (9, 0, 3),
+        (33, 1536, 384),
+        (4, 0, 16),
     ] {
-        let (x, w) = (matrix(n, k, 1), matrix(m, k, 2));
-        let y = times_transposed(x.view(), w.view());
-        assert_eq!(y.dim(), (n, m));
-        // The blocking itself, whichever kernel this target gives it.
+        let (x, y) = (matrix(n, k, 6), matrix(k, m, 7));
+        let product = times(x.view(), y.view());
+        assert_eq!(product.dim(), (n, m));
         let mut out = vec![f32::NAN; n * m];
-        blocked(
+        outer(
             x.as_slice().expect("standard layout"),
-            w.as_slice().expect("standard layout"),
+            y.as_slice().expect("standard layout"),
             n,
             k,
             m,
             &mut out,
         );
         for r in 0..n {
-            for o in 0..m {
-                let exact: f64 = (0..k)
-                    .map(|c| f64::from(x[[r, c]]) * f64::from(w[[o, c]]))
-                    .sum();
-                let size: f64 = (0..k)
-                    .map(|c| (f64::from(x[[r, c]]) * f64::from(w[[o, c]])).abs())
-                    .sum();
-                // f32 sums in another order: a few units in the last place of the terms' sum.
+            for c in 0..m {
+                let terms = || (0..k).map(|p| f64::from(x[[r, p]]) * f64::from(y[[p, c]]));
+                let (exact, size): (f64, f64) = (terms().sum(), terms().map(f64::abs).sum());
                 let tolerance = 1e-6 * size.max(1.0);
-                for (how, got) in [("product", y[[r, o]]), ("blocked", out[r * m + o])] {
+                for (how, got) in [("times", product[[r, c]]), ("outer", out[r * m + c])] {
                     assert!(
                         (f64::from(got) - exact).abs() <= tolerance,
-                        "{how} {n}×{k}·({m}×{k})ᵀ at [{r}, {o}]: {got} against {exact}"
+                        "{how} {n}×{k}·{k}×{m} at [{r}, {c}]: {got} against {exact}"
                     );
                 }
             }
         }
     }
-    // A transposed view (as A·V uses it) gives the same as its standard-layout copy.
-    let (a, v) = (matrix(6, 10, 3), matrix(10, 4, 4));
-    let by_view = times_transposed(a.view(), v.t());
-    let by_copy = times_transposed(a.view(), v.t().as_standard_layout().view());
-    assert_eq!(by_view, by_copy);
+    // A transposed view (Kᵀ, as Q·Kᵀ passes it) gives the same as its standard-layout copy.
+    let (q, k) = (matrix(9, 32, 8), matrix(21, 32, 9));
+    assert_eq!(
+        times(q.view(), k.t()),
+        times(q.view(), k.t().as_standard_layout().view())
+    );
 }
 
 /// The softmax of attention rows and GELU (`src/model/activations.rs`) against float64, on
