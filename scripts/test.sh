@@ -17,7 +17,7 @@ begin_step "Clippy, native"
 cargo clippy --all-targets -- -D warnings
 
 begin_step "Clippy, wasm32"
-cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets --all-features -- -D warnings
 
 begin_step "Golden files reproduce from the independent reference"
 bash tools/reference/check.sh

@@ -2,7 +2,7 @@
 // in one headless Chromium run, on the same 3-layer model and the same token ids at N = 32, 128
 // and 512. Not part of the test command. Needs:
 //
-//     trunk build --release --offline
+//     trunk build --release --offline --features bench --dist target/bench-dist
 //     target/ort-venv/bin/python tools/ort/export_onnx.py     # target/ort/minilm3.onnx
 //     npm ci --prefix e2e/bench/ort                           # onnxruntime-web, pinned
 //     node e2e/bench/ort.mjs                                  # writes e2e/bench/results/ort.{json,md}
@@ -15,7 +15,7 @@
 // for a typed text (the view's data-model-ms), which falls between the app's other work.
 import fs from 'node:fs';
 import path from 'node:path';
-import { serve, configurations, launch, openPage, root, dist } from '../lib/harness.mjs';
+import { serve, configurations, launch, openPage, root } from '../lib/harness.mjs';
 
 const SIZES = [32, 128, 512];
 const ROUNDS = 3;
@@ -38,7 +38,12 @@ const id = (piece) => vocab.indexOf(piece);
 const ids = (n, k) => [id('[CLS]'), ...Array(n - 3).fill(id('the')), id(k % 2 ? 'cat' : 'dog'), id('[SEP]')];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// The site's wasm-bindgen glue and wasm, by their hashed names.
+// The site built with the `bench` feature (its `time_forward`); its glue and wasm by their
+// hashed names.
+const dist = path.join(root, 'target', 'bench-dist');
+if (!fs.existsSync(path.join(dist, 'index.html'))) {
+  throw new Error(`${dist} is missing: trunk build --release --offline --features bench --dist target/bench-dist`);
+}
 const built = fs.readdirSync(dist);
 const glue = built.find((f) => /^kernelscope-[0-9a-f]+\.js$/.test(f));
 const wasm = built.find((f) => /^kernelscope-[0-9a-f]+_bg\.wasm$/.test(f));

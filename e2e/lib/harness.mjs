@@ -28,8 +28,8 @@ const types = {
  * the paths requested.
  */
 export function serve(dir = dist, mounts = { '/': dir }, port = 0) {
-  if (!fs.existsSync(path.join(dist, 'index.html'))) {
-    throw new Error(`${dist}/index.html is missing: build the site first (trunk build --release)`);
+  if (!fs.existsSync(path.join(dir, 'index.html'))) {
+    throw new Error(`${dir}/index.html is missing: build the site first (trunk build --release)`);
   }
   // Every path requested, in order: what reached the server, whoever asked.
   const log = [];

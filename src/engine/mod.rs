@@ -5,7 +5,7 @@
 //! the reason, so the UI can switch over and say why.
 
 pub mod assets;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "bench"))]
 pub mod bench;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
