@@ -20,26 +20,22 @@ pub async fn time_forward(ids: Vec<u32>, warmup: u32, reps: u32) -> Result<Vec<f
     let model = Model::fetch().await?;
     let weights = &model.weights;
     let shards = weights.word_embeddings.missing_shards(&ids);
-    let parts = weights.missing_parts(weights.part_count());
     let files: Vec<String> = shards
         .iter()
         .map(|&k| WordEmbeddings::shard_file(k))
-        .chain(parts.iter().map(|&(l, part)| Weights::part_file(l, part)))
         .collect();
-    let bodies = fetch_all(&files).await;
-    for (i, (file, body)) in files.iter().zip(bodies).enumerate() {
-        let bytes = body?;
-        let kept = match (shards.get(i), parts.get(i.wrapping_sub(shards.len()))) {
-            (Some(&k), _) => weights
-                .word_embeddings
-                .insert_shard(k, &bytes)
-                .map_err(|e| e.to_string()),
-            (None, Some(&(l, part))) => weights
-                .insert_part(l, part, &bytes)
-                .map_err(|e| e.to_string()),
-            (None, None) => Ok(()),
-        };
-        kept.map_err(|why| format!("{file}: {why}"))?;
+    for (&k, body) in shards.iter().zip(fetch_all(&files).await) {
+        let kept = weights.word_embeddings.insert_shard(k, &body?);
+        kept.map_err(|e| format!("{}: {e}", WordEmbeddings::shard_file(k)))?;
+    }
+    let parts = weights.missing_parts(weights.part_count());
+    let files: Vec<String> = parts
+        .iter()
+        .map(|&(l, part)| Weights::part_file(l, part))
+        .collect();
+    for (&(l, part), body) in parts.iter().zip(fetch_all(&files).await) {
+        let kept = weights.insert_part(l, part, &body?);
+        kept.map_err(|e| format!("{}: {e}", Weights::part_file(l, part)))?;
     }
     let mut times = Vec::with_capacity(reps as usize);
     for run in 0..warmup + reps {

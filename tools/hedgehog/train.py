@@ -11,7 +11,8 @@ Hedgehog (Zhang, Bhatia, Kumbong, Ré, ICLR 2024) is φ(x) = [exp(Wx + b), exp(�
 and b per head, shared by queries and keys, trained so that linear attention with φ mimics that
 head's softmax attention. Two widths ship: "Hedgehog" (W 32×32, 64 features) and "Hedgehog-128"
 (W 64×32, 128 features). Both start from the identity, the map the app calls "Hedgehog
-(untrained)"; each head also tries seeded random orthogonal starts and keeps the best (see `starts`).
+(untrained)"; each head also tries seeded random orthogonal starts and keeps the best (see
+`starts`); the 64-feature map's last start is cut from the trained 128-feature one (`pruned`).
 
 Training: Q and K of the shipped (dequantised) model, numpy float64 forward pass; loss is the
 row-wise cross-entropy between softmax attention and Hedgehog's; gradients written out by hand
@@ -67,7 +68,10 @@ DECAY = "cosine"
 # Chosen by tools/hedgehog/tune.py --starts on validation documents (validation mean TV, and the
 # previous-token head L0.H2): layer 0 at 64 features, 1 start 0.193 (0.479), 4 starts 0.190
 # (0.440), 8 or 12 starts 0.189 (0.440); layer 1, 1 start 0.260 (worst head 0.515), 4 starts 0.250
-# (0.484); layer 0 at 128 features, 1 start 0.158 (0.289), 4 starts 0.150 (0.194).
+# (0.484); layer 0 at 128 features, 1 start 0.158 (0.289), 4 starts 0.150 (0.194). The 64-feature
+# map's fourth start cut from the trained 128-feature map (`pruned`, tune.py --pruned) instead of
+# a random one: layer 0 0.179 (0.372) against 0.188 (0.434); layer 1 0.243 against 0.250 (its
+# next-token head L1.H8 0.489 against 0.492).
 STARTS, START_SCALES = 4, (1.0, 2.0)
 SCREEN_STEPS, SCREEN_SEQUENCES = 300, 48
 TRAIN_SEQUENCES, HELD_OUT_SEQUENCES = 400, 200
@@ -361,11 +365,33 @@ def padded_batch(items, causal):
     return q, k, a, visible, row_weight
 
 
-def train_layer(layer_heads, width, causal, seed):
+def pruned(wider, layer_heads, width, causal):
+    """A start for the narrower map cut from a trained wider one: per head, the `width` rows of
+    W (and b) whose features carry the most of softmax's attention. A row's share of the pair
+    (i, j) is its two features' part of the kernel φ(q_i)·φ(k_j); weighted by A_ij and summed
+    over a sample of training rows."""
+    w, b = wider
+    share = np.zeros(w.shape[:2])
+    for i in np.linspace(0, len(layer_heads) - 1, SCREEN_SEQUENCES).astype(int):
+        q, k = layer_heads[i]
+        a = softmax_rows(q, k, causal)
+        u_q = q @ transposed(w) + b[:, None, :]
+        u_k = k @ transposed(w) + b[:, None, :]
+        # log of each row's two features' product, per pair: heads × rows of W × n × n.
+        s = u_q.transpose(0, 2, 1)[:, :, :, None] + u_k.transpose(0, 2, 1)[:, :, None, :]
+        log_part = np.logaddexp(s, -s)
+        log_kernel = np.logaddexp.reduce(log_part, axis=1)
+        share += (a[:, None] * np.exp(log_part - log_kernel[:, None])).sum(axis=(-1, -2))
+    keep = np.sort(np.argsort(-share, axis=1)[:, :width], axis=1)
+    return np.take_along_axis(w, keep[:, :, None], 1), np.take_along_axis(b, keep, 1)
+
+
+def train_layer(layer_heads, width, causal, seed, wider=None):
     """Adam on every head of one layer at once (heads are independent: each has its own W, b).
     Every start of `starts` runs the first SCREEN_STEPS steps of the schedule side by side; each
     head then keeps the start with the lowest training loss on a fixed sample of training
-    sequences and runs the rest of the schedule from there. Float64 throughout: in float32 the
+    sequences and runs the rest of the schedule from there. Given `wider`, a trained map of
+    more rows for this layer, the last start is cut from it (`pruned`) instead. Float64 throughout: in float32 the
     wide map's small features fall into subnormal numbers, 13 times slower here (682 s against
     50 s for layer 0)."""
     rng = np.random.default_rng(seed)
@@ -373,6 +399,8 @@ def train_layer(layer_heads, width, causal, seed):
     # Minibatches of neighbours in length, so that little of each batch is padding.
     layer_heads = sorted(layer_heads, key=lambda qk: qk[0].shape[1])
     candidates = starts(width, heads)
+    if wider is not None:
+        candidates[-1] = pruned(wider, layer_heads, width, causal)
     tiles = len(candidates)
     # Candidates side by side as extra heads: candidate c of head h is head c·heads + h.
     w = np.concatenate([w for w, _ in candidates])
@@ -648,13 +676,15 @@ def main():
     else:
         train_heads = heads_of(weights, train)
         t0 = time.time()
-        trained = {}
-        for name, width in WIDTHS.items():
-            per_layer = [train_layer([s[l] for s in train_heads], width, False, SEED + l) for l in range(C.LAYERS)]
-            trained[name] = (np.stack([w for w, _ in per_layer]), np.stack([b for _, b in per_layer]))
-            print(f"trained {name} in {time.time() - t0:.0f} s", flush=True)
-        per_layer = [train_layer([s[l] for s in train_heads], WIDTHS["hedgehog"], True, SEED + l) for l in range(C.LAYERS)]
-        causal_64 = (np.stack([w for w, _ in per_layer]), np.stack([b for _, b in per_layer]))
+        layer = lambda l: [s[l] for s in train_heads]
+        stacked = lambda per_layer: (np.stack([w for w, _ in per_layer]), np.stack([b for _, b in per_layer]))
+        # The wider map first: each narrower map's last start is cut from it.
+        wide = [train_layer(layer(l), WIDTHS["hedgehog128"], False, SEED + l) for l in range(C.LAYERS)]
+        print(f"trained hedgehog128 in {time.time() - t0:.0f} s", flush=True)
+        narrow = [train_layer(layer(l), WIDTHS["hedgehog"], False, SEED + l, wider=wide[l]) for l in range(C.LAYERS)]
+        print(f"trained hedgehog in {time.time() - t0:.0f} s", flush=True)
+        trained = {"hedgehog": stacked(narrow), "hedgehog128": stacked(wide)}
+        causal_64 = stacked([train_layer(layer(l), WIDTHS["hedgehog"], True, SEED + l, wider=wide[l]) for l in range(C.LAYERS)])
         training_seconds = time.time() - t0
         print(f"trained causal hedgehog; {training_seconds:.0f} s in all", flush=True)
         # What ships is 8-bit W: measure that.

@@ -2,6 +2,8 @@
 
     python tools/hedgehog/tune.py [LAYER]            # the schedule
     python tools/hedgehog/tune.py [LAYER] --starts [--wide]  # how many starts per head (64 or 128 features)
+    python tools/hedgehog/tune.py [LAYER] --pruned   # the 64-feature map's last start: random, or cut
+                                                     # from the trained 128-feature map
 
 Trains every head of one layer under each candidate and prints the mean total variation on the
 validation sequences; train.py's STEPS, BATCH, learning rates and STARTS are the winners.
@@ -45,6 +47,14 @@ def main():
     train, _, _ = T.corpus(tokenizer, tuning=True)
     train_heads = [s[layer] for s in T.heads_of(weights, train)]
     valid_heads = [s[layer] for s in T.heads_of(weights, T.validation(tokenizer))]
+    if "--pruned" in sys.argv:
+        wider = T.train_layer(train_heads, 64, False, T.SEED + layer)
+        for how, given in (("random", None), ("cut from the 128-feature map", wider)):
+            t0 = time.time()
+            tv = validation_tv(valid_heads, *T.train_layer(train_heads, 32, False, T.SEED + layer, wider=given))
+            print(f"64 features, last start {how}: validation mean TV {tv.mean():.4f}, head 2 {tv[2]:.4f},"
+                  f" head 8 {tv[8]:.4f}, worst head {tv.max():.4f} ({time.time() - t0:.0f} s)", flush=True)
+        return
     if "--starts" in sys.argv:
         width = 64 if "--wide" in sys.argv else 32
         for count in START_COUNTS:
