@@ -200,6 +200,21 @@ impl EncodedMatrix {
         }
     }
 
+    /// Every row decoded, into the transpose (cols×rows): decoded straight into place, so that
+    /// loading a layer never holds W and Wᵀ at once (the wasm heap keeps its high-water mark).
+    fn dense_transposed(&self) -> Result<Array2<f32>, ModelError> {
+        let mut values = vec![0f32; self.rows * self.cols];
+        let mut row = vec![0f32; self.cols];
+        for r in 0..self.rows {
+            self.decode_row(r, &mut row);
+            for (c, &value) in row.iter().enumerate() {
+                values[c * self.rows + r] = value;
+            }
+        }
+        Array2::from_shape_vec((self.cols, self.rows), values)
+            .map_err(|e| ModelError::Format(e.to_string()))
+    }
+
     /// Every row decoded.
     fn dense(&self) -> Result<Array2<f32>, ModelError> {
         let mut values = vec![0f32; self.rows * self.cols];
@@ -289,6 +304,16 @@ impl File<'_> {
     /// A matrix in any of the three encodings, checked to be rows×cols, dequantised.
     fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Array2<f32>, ModelError> {
         self.encoded(name, rows, cols)?.dense()
+    }
+
+    /// The same, transposed: cols×rows.
+    fn matrix_transposed(
+        &self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Array2<f32>, ModelError> {
+        self.encoded(name, rows, cols)?.dense_transposed()
     }
 
     /// A matrix in any of the three encodings, checked to be rows×cols, as stored.
@@ -578,8 +603,7 @@ impl Weights {
         let p = format!("encoder.layer.{layer}.");
         // W is out×in in the file; the layer keeps Wᵀ.
         let m = |name: &str, rows, cols| {
-            file.matrix(&format!("{p}{name}.weight"), rows, cols)
-                .map(|w| w.reversed_axes().as_standard_layout().into_owned())
+            file.matrix_transposed(&format!("{p}{name}.weight"), rows, cols)
         };
         let v = |name: &str, len| file.vector(&format!("{p}{name}"), len);
         let Some(slot) = self.layers.get(layer) else {
