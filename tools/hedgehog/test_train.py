@@ -1,4 +1,5 @@
-"""The hand-written Hedgehog gradient agrees with finite differences, in both masks.
+"""The hand-written Hedgehog gradient agrees with finite differences, in both masks, with and
+without total variation in the loss.
 
     python -m unittest tools/hedgehog/test_train.py
 """
@@ -20,16 +21,16 @@ def shifted(x, index, by):
 
 
 class Gradient(unittest.TestCase):
-    def check(self, causal):
+    def check(self, causal, tv_weight=None):
         rng = np.random.default_rng(1)
         heads, d, width = 2, train.HEAD_DIM, 5
         items = [(rng.standard_normal((heads, n, d)) * 0.7, rng.standard_normal((heads, n, d)) * 0.7) for n in (6, 4)]
         q, k, a, visible, row_weight = train.padded_batch(items, causal)
         w = rng.standard_normal((heads, width, d)) * 0.2
         b = rng.standard_normal((heads, width)) * 0.1
-        loss, gw, gb = train.loss_and_gradient(q, k, a, visible, row_weight, w, b)
+        loss, gw, gb = train.loss_and_gradient(q, k, a, visible, row_weight, w, b, tv_weight)
         self.assertTrue(np.all(np.isfinite(loss)))
-        loss_of = lambda w_, b_: train.loss_and_gradient(q, k, a, visible, row_weight, w_, b_)[0]
+        loss_of = lambda w_, b_: train.loss_and_gradient(q, k, a, visible, row_weight, w_, b_, tv_weight)[0]
         eps = 1e-6
         # Central differences of one head's loss, entry by entry, for W and for b.
         for param, grad, indices, nudge in (
@@ -45,6 +46,13 @@ class Gradient(unittest.TestCase):
 
     def test_causal(self):
         self.check(True)
+
+    # Head 0 on cross-entropy alone, head 1 with TV: as train_layer weighs a sharp head.
+    def test_bidirectional_with_tv(self):
+        self.check(False, np.array([0.0, 10.0]))
+
+    def test_causal_with_tv(self):
+        self.check(True, np.array([0.0, 10.0]))
 
 
 if __name__ == "__main__":

@@ -64,6 +64,18 @@ STEPS = 1200
 BATCH = 8
 LR_START, LR_END = 1e-2, 1e-4
 DECAY = "cosine"
+# Sharp heads (training TV at least SHARP_TV after the screen) add TV_WEIGHT times their rows'
+# total variation to the cross-entropy for the rest of the schedule: cross-entropy alone spends
+# the map's width on keys of tiny weight, which a head that must single out one key cannot
+# afford. Chosen by tools/hedgehog/tune.py --tv on validation documents (mean TV, worst head,
+# mean KL). With the weight on every head (and the screen on the same loss): layer 0, weight 0
+# 0.187 (0.436, KL 0.186), 10 0.179 (0.380, 0.197), 30 0.179 (0.381, 0.210); layer 1, 0 0.250
+# (0.492, 0.308), 3 0.245 (0.482, 0.320), 5 0.244 (0.472, 0.324), 10 0.242 (0.458, 0.331), 30
+# 0.242 (0.457, 0.350). It raised nearly every head's KL, and a retrain with weight 30 on every head took
+# the held-out mean KL past its bar (0.275). On the sharp heads alone (threshold 0.4), weight 10:
+# layer 0 0.184 (L0.H2 0.396, KL 0.196), layer 1 0.248 (L1.H8 0.471, KL 0.316). Each sharp head's
+# KL still rises by about 0.1, so the threshold is 0.45: the heads furthest from softmax only.
+TV_WEIGHT, SHARP_TV = 10.0, 0.45
 # Several starts per head, screened on the training loss after the first SCREEN_STEPS steps.
 # Chosen by tools/hedgehog/tune.py --starts on validation documents (validation mean TV, and the
 # previous-token head L0.H2): layer 0 at 64 features, 1 start 0.193 (0.479), 4 starts 0.190
@@ -80,6 +92,9 @@ HEAD_DIM = 32
 WIDTHS = {"hedgehog": 32, "hedgehog128": 64}  # rows of W: 64 and 128 features
 NAMED_HEADS = {"L0.H2": "previous token", "L1.H8": "next token", "L2.H8": "determiner → noun"}
 CAUSAL_GAIN_TO_SHIP = 0.10
+# Held-out sequences grouped by length (tokens, specials included; upper bound excluded): a
+# linear map's error grows with the number of keys it must tell apart.
+LENGTH_BANDS = ((8, 40), (40, 80), (80, 100), (100, MAX_TOKENS + 1))
 # A retrain from scratch must reproduce every map's held-out mean TV within this.
 RETRAIN_TOLERANCE = 0.01
 
@@ -149,13 +164,17 @@ def record_documents():
     return docs
 
 
-def preset_texts():
-    """The app's preset sentences, read from the Rust source (the app's own list)."""
+def preset_sentences():
+    """The app's preset sentences as (label, text), read from the Rust source (the app's own list)."""
     source = (ROOT / "src" / "state" / "mod.rs").read_text(encoding="utf-8")
     block = source[source.index("pub const PRESETS"):]
     block = block[:block.index("];")]
     strings = re.findall(r'"((?:[^"\\]|\\.)*)"', re.sub(r"\\\n\s*", "", block))
-    return strings[1::2]  # (label, text) pairs
+    return list(zip(strings[0::2], strings[1::2]))
+
+
+def preset_texts():
+    return [text for _, text in preset_sentences()]
 
 
 def sequences(documents, tokenizer, count, rng):
@@ -267,38 +286,58 @@ def log_features(x, w, b):
 
 def hedgehog_logits(q, k, w, b):
     """log of the kernel φ(q_i)·φ(k_j), up to a constant per row, computed stably; and what the
-    gradient needs. Row maxima are subtracted before exp, as in the app."""
+    gradient needs. Row maxima are subtracted before exp, as in the app. The n × n arrays are
+    worked on in place: they are most of a training step's time."""
     lq, lk = log_features(q, w, b), log_features(k, w, b)
     fq = np.exp(lq - lq.max(-1, keepdims=True))
     mk = lk.max(-1, keepdims=True)
     fk = np.exp(lk - mk)
-    kt = np.maximum(fq @ transposed(fk), np.finfo(fq.dtype).tiny)
-    logits = np.log(kt) + np.swapaxes(mk, -1, -2)
+    kt = fq @ transposed(fk)
+    np.maximum(kt, np.finfo(fq.dtype).tiny, out=kt)
+    logits = np.log(kt)
+    logits += np.swapaxes(mk, -1, -2)
     return logits, (fq, fk, kt)
 
 
 def attention_from_logits(logits, visible):
     z = np.where(visible, logits, -np.inf)
     top = z.max(-1, keepdims=True)
-    e = np.exp(z - np.where(np.isfinite(top), top, 0.0))
+    z -= np.where(np.isfinite(top), top, 0.0)
+    e = np.exp(z, out=z)
     # Padding rows see no key: they stay zero (and carry no weight in the loss).
-    return e / np.maximum(e.sum(-1, keepdims=True), np.finfo(e.dtype).tiny)
+    e /= np.maximum(e.sum(-1, keepdims=True), np.finfo(e.dtype).tiny)
+    return e
 
 
-def loss_and_gradient(q, k, a, visible, row_weight, w, b, want_loss=True):
-    """Σ_i row_weight_i · CE(A_i, Â_i) per head (None unless wanted: training needs only the
-    gradient) and its gradient with respect to W and b.
+def loss_and_gradient(q, k, a, visible, row_weight, w, b, tv_weight=None, want_loss=True):
+    """Σ_i row_weight_i · (CE(A_i, Â_i) + tv_weight · TV(A_i, Â_i)) per head (None unless wanted:
+    training needs only the gradient) and its gradient with respect to W and b. tv_weight: one
+    per head, or None for cross-entropy alone.
     q, k: (B, heads, n, d); a, visible: (B, heads or 1, n, n); row_weight: (B, 1, n)."""
     logits, (fq, fk, kt) = hedgehog_logits(q, k, w, b)
     a_hat = attention_from_logits(logits, visible)
+    # Â and A are zero wherever a pair is hidden, so their difference needs no mask.
+    diff = a_hat - a
     loss = None
     if want_loss:
         with np.errstate(divide="ignore", invalid="ignore"):
             log_a_hat = np.where(visible, np.log(np.where(visible, a_hat, 1.0)), 0.0)
-        loss = -(row_weight[..., None] * a * log_a_hat).sum(axis=(0, 2, 3))
-    # dL/dlogK_ij = w_i (Â_ij − A_ij); logK_ij = log Σ_f exp(Lq_if + Lk_jf).
-    # Â and A are zero wherever a pair is hidden, so the difference needs no mask.
-    g = row_weight[..., None] * (a_hat - a) / kt
+        loss = (row_weight * -(a * log_a_hat).sum(-1)).sum(axis=(0, 2))
+        if tv_weight is not None:
+            loss += tv_weight * (row_weight * 0.5 * np.abs(diff).sum(-1)).sum(axis=(0, 2))
+    # Through Â = softmax(logits): dCE/dlogK_ij = Â_ij − A_ij, and with s = ½ sign(Â − A),
+    # dTV/dlogK_ij = Â_ij (s_ij − Σ_k Â_ik s_ik); logK_ij = log Σ_f exp(Lq_if + Lk_jf).
+    # In place: these are the largest arrays of a step (batch × heads × n × n).
+    if tv_weight is None:
+        g = diff
+    else:
+        g = np.sign(diff)
+        g *= a_hat
+        g -= a_hat * g.sum(-1, keepdims=True)
+        g *= (0.5 * tv_weight)[:, None, None]
+        g += diff
+    g /= kt
+    g *= row_weight[..., None]
     d_lq = fq * (g @ fk)
     d_lk = fk * (transposed(g) @ fq)
     r = w.shape[1]
@@ -386,11 +425,24 @@ def pruned(wider, layer_heads, width, causal):
     return np.take_along_axis(w, keep[:, :, None], 1), np.take_along_axis(b, keep, 1)
 
 
+def sample_tv(items, w, b, causal):
+    """Per head, the mean TV of Hedgehog (W, b) over the rows of `items` (one layer's Q and K)."""
+    total, rows = np.zeros(w.shape[0]), 0
+    for i in range(0, len(items), BATCH):
+        q, k, a, visible, row_weight = padded_batch(items[i:i + BATCH], causal)
+        logits, _ = hedgehog_logits(q, k, w, b)
+        real = row_weight > 0
+        total += (0.5 * np.abs(attention_from_logits(logits, visible) - a).sum(-1) * real).sum(axis=(0, 2))
+        rows += int(real.sum())
+    return total / rows
+
+
 def train_layer(layer_heads, width, causal, seed, wider=None):
     """Adam on every head of one layer at once (heads are independent: each has its own W, b).
     Every start of `starts` runs the first SCREEN_STEPS steps of the schedule side by side; each
     head then keeps the start with the lowest training loss on a fixed sample of training
-    sequences and runs the rest of the schedule from there. Given `wider`, a trained map of
+    sequences and runs the rest of the schedule from there, with TV in the loss of the heads still
+    sharp (SHARP_TV). Given `wider`, a trained map of
     more rows for this layer, the last start is cut from it (`pruned`) instead. Float64 throughout: in float32 the
     wide map's small features fall into subnormal numbers, 13 times slower here (682 s against
     50 s for layer 0)."""
@@ -413,22 +465,27 @@ def train_layer(layer_heads, width, causal, seed, wider=None):
         tile = lambda x: np.tile(x, (1, tiles, 1, 1))
         return tile(q), tile(k), tile(a), visible, row_weight
 
+    tv_weight = None
     for step in range(1, STEPS + 1):
-        if step == SCREEN_STEPS + 1 and tiles > 1:
+        if step == SCREEN_STEPS + 1:
             sample = [layer_heads[int(i)] for i in np.linspace(0, len(layer_heads) - 1, SCREEN_SEQUENCES)]
-            loss = np.zeros(tiles * heads)
-            for i in range(0, len(sample), BATCH):
-                loss += loss_and_gradient(*batch(sample[i:i + BATCH]), w, b)[0]
-            best = loss.reshape(tiles, heads).argmin(0) * heads + np.arange(heads)
-            w, b, m_w, v_w, m_b, v_b = (x[best] for x in (w, b, m_w, v_w, m_b, v_b))
-            tiles = 1
+            if tiles > 1:
+                loss = np.zeros(tiles * heads)
+                for i in range(0, len(sample), BATCH):
+                    loss += loss_and_gradient(*batch(sample[i:i + BATCH]), w, b)[0]
+                best = loss.reshape(tiles, heads).argmin(0) * heads + np.arange(heads)
+                w, b, m_w, v_w, m_b, v_b = (x[best] for x in (w, b, m_w, v_w, m_b, v_b))
+                tiles = 1
+            sharp = sample_tv(sample, w, b, causal) >= SHARP_TV
+            tv_weight = np.where(sharp, TV_WEIGHT, 0.0) if sharp.any() else None
+            print(f"  heads with TV in the loss: {np.flatnonzero(sharp).tolist()}", flush=True)
         progress = (step - 1) / max(STEPS - 1, 1)
         if DECAY == "cosine":
             lr = LR_END + 0.5 * (LR_START - LR_END) * (1 + math.cos(math.pi * progress))
         else:
             lr = LR_START * (LR_END / LR_START) ** progress
         start = int(rng.integers(0, max(len(layer_heads) - BATCH, 0) + 1))
-        _, gw, gb = loss_and_gradient(*batch(layer_heads[start:start + BATCH]), w, b, want_loss=False)
+        _, gw, gb = loss_and_gradient(*batch(layer_heads[start:start + BATCH]), w, b, tv_weight, want_loss=False)
         for p, g, m, v in ((w, gw, m_w, v_w), (b, gb, m_b, v_b)):
             m *= beta1
             m += (1 - beta1) * g
@@ -536,6 +593,34 @@ def evaluate(heads_per_seq, trained, causal):
     return {m: s / rows for m, s in sums.items()}
 
 
+def per_sequence_tv(heads_per_seq, trained):
+    """Per sequence: its length, and each trained map's mean TV over its rows and all heads
+    (bidirectional)."""
+    out = []
+    for layers in heads_per_seq:
+        n = layers[0][0].shape[1]
+        tv = {name: 0.0 for name in trained}
+        for l, (q, k) in enumerate(layers):
+            a = softmax_rows(q, k, False)
+            for name, per_layer in trained.items():
+                logits, _ = hedgehog_logits(q[None], k[None], *per_layer[l])
+                a_hat = attention_from_logits(logits[0], np.ones((n, n), bool))
+                tv[name] += 0.5 * np.abs(a - a_hat).sum(-1).mean() / len(layers)
+        out.append((n, tv))
+    return out
+
+
+def by_length(per_sequence):
+    """Mean TV over the rows of the sequences in each of LENGTH_BANDS."""
+    bands = []
+    for low, high in LENGTH_BANDS:
+        inside = [(n, tv) for n, tv in per_sequence if low <= n < high]
+        rows = sum(n for n, _ in inside)
+        bands.append({"tokens": [low, high - 1], "sequences": len(inside),
+                      "mean_tv": {name: sum(n * tv[name] for n, tv in inside) / max(rows, 1) for name in per_sequence[0][1]}})
+    return bands
+
+
 def summary(per_head):
     """Mean and worst head of each map, and the named heads."""
     out = {}
@@ -595,7 +680,18 @@ def markdown(report, checks):
                 lines.append(f"| {report['labels'][name]} | {report['features'][name]} | {s['mean_tv']:.3f} | {s['worst_head_tv']:.3f} ({s['worst_head']}) | {kl} | "
                              f"{s['top1']:.3f} | " + " | ".join(f"{s[h + '_tv']:.3f}" for h in NAMED_HEADS) + " |")
             lines.append("")
-    lines += ["## Bars", "", "| bar | measured | bound | met |", "|---|---:|---:|---|"]
+    names = list(report["held_out"]["by_length"][0]["mean_tv"])
+    lines += ["## Hedgehog by length, held-out text, bidirectional", "",
+              "Mean TV over the rows of the held-out sequences of each length (tokens, specials included).", "",
+              "| tokens | sequences | " + " | ".join(report["labels"][n] for n in names) + " |",
+              "|---|---:|" + "---:|" * len(names)]
+    lines += [f"| {b['tokens'][0]}–{b['tokens'][1]} | {b['sequences']} | " + " | ".join(f"{b['mean_tv'][n]:.3f}" for n in names) + " |"
+              for b in report["held_out"]["by_length"]]
+    lines += ["", "## Hedgehog on each preset sentence, bidirectional", "",
+              "| preset | tokens | " + " | ".join(report["labels"][n] for n in names) + " |", "|---|---:|" + "---:|" * len(names)]
+    lines += [f"| {p['preset']} | {p['tokens']} | " + " | ".join(f"{p['mean_tv'][n]:.3f}" for n in names) + " |"
+              for p in report["presets"]["per_sentence"]]
+    lines += ["", "## Bars", "", "| bar | measured | bound | met |", "|---|---:|---:|---|"]
     lines += [f"| {d} | {v:.3f} | {b} | {'yes' if ok else 'NO'} |" for d, v, b, ok in checks]
     causal = report["causal_training"]
     lines += ["", "## Causal weights", "",
@@ -648,7 +744,8 @@ def update_readme(report_md):
     if README_START not in text or README_END not in text:
         return
     sections = report_md.split("\n## ")
-    keep = [s for s in sections[1:] if s.startswith(("Held-out text", "Bars", "Causal weights"))]
+    keep = [s for s in sections[1:] if s.startswith(("Held-out text", "Hedgehog by length", "Hedgehog on each preset", "Bars",
+                                                     "Causal weights"))]
     body = "\n".join("#### " + s.strip() + "\n" for s in keep)
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
@@ -706,6 +803,10 @@ def main():
                      "causal": summary(evaluate(held_heads, as_layers(shipped), True))},
         "presets": {"bidirectional": summary(evaluate(preset_heads, as_layers(bidirectional), False))},
     }
+    trained_maps = as_layers({n: v for n, v in bidirectional.items() if n in WIDTHS})
+    report["held_out"]["by_length"] = by_length(per_sequence_tv(held_heads, trained_maps))
+    report["presets"]["per_sentence"] = [{"preset": label, "tokens": n, "mean_tv": tv} for (label, _), (n, tv)
+                                         in zip(preset_sentences(), per_sequence_tv(preset_heads, trained_maps))]
     for set_name, seqs in (("train", train), ("held_out", held), ("presets", presets)):
         kinds = {}
         for kind, _, _ in seqs:
