@@ -71,10 +71,11 @@ DECAY = "cosine"
 # mean KL). With the weight on every head (and the screen on the same loss): layer 0, weight 0
 # 0.187 (0.436, KL 0.186), 10 0.179 (0.380, 0.197), 30 0.179 (0.381, 0.210); layer 1, 0 0.250
 # (0.492, 0.308), 3 0.245 (0.482, 0.320), 5 0.244 (0.472, 0.324), 10 0.242 (0.458, 0.331), 30
-# 0.242 (0.457, 0.350). It raised nearly every head's KL, and a retrain with weight 30 on every head took
-# the held-out mean KL past its bar (0.275). On the sharp heads alone (threshold 0.4), weight 10:
-# layer 0 0.184 (L0.H2 0.396, KL 0.196), layer 1 0.248 (L1.H8 0.471, KL 0.316). Each sharp head's
-# KL still rises by about 0.1, so the threshold is 0.45: the heads furthest from softmax only.
+# 0.242 (0.457, 0.350). It raised nearly every head's KL, and a retrain with weight 30 on every
+# head took the held-out mean KL past its bar (0.275). On the sharp heads alone (threshold 0.4),
+# weight 10: layer 0 0.184 (L0.H2 0.396, KL 0.196), layer 1 0.248 (L1.H8 0.471, KL 0.316). Each
+# sharp head's KL still rises by about 0.1, so the threshold is 0.45: the heads furthest from
+# softmax only.
 TV_WEIGHT, SHARP_TV = 10.0, 0.45
 # Several starts per head, screened on the training loss after the first SCREEN_STEPS steps.
 # Chosen by tools/hedgehog/tune.py --starts on validation documents (validation mean TV, and the
@@ -442,10 +443,9 @@ def train_layer(layer_heads, width, causal, seed, wider=None):
     Every start of `starts` runs the first SCREEN_STEPS steps of the schedule side by side; each
     head then keeps the start with the lowest training loss on a fixed sample of training
     sequences and runs the rest of the schedule from there, with TV in the loss of the heads still
-    sharp (SHARP_TV). Given `wider`, a trained map of
-    more rows for this layer, the last start is cut from it (`pruned`) instead. Float64 throughout: in float32 the
-    wide map's small features fall into subnormal numbers, 13 times slower here (682 s against
-    50 s for layer 0)."""
+    sharp (SHARP_TV). Given `wider`, a trained map of more rows for this layer, the last start is
+    cut from it (`pruned`) instead. Float64 throughout: in float32 the wide map's small features
+    fall into subnormal numbers, 13 times slower here (682 s against 50 s for layer 0)."""
     rng = np.random.default_rng(seed)
     heads = layer_heads[0][0].shape[0]
     # Minibatches of neighbours in length, so that little of each batch is padding.
