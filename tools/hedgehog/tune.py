@@ -25,7 +25,7 @@ import train as T  # noqa: E402
 # Numbers of starts per head (train.starts) for --starts.
 START_COUNTS = (1, 4)
 # Weights of the rows' total variation in the loss, for --tv.
-TV_WEIGHTS = (0.0, 3.0, 10.0, 30.0, 100.0, 1000.0)
+TV_WEIGHTS = (0.0, 3.0, 5.0, 10.0, 30.0)
 # (decay, steps, batch, first learning rate)
 CANDIDATES = [("exponential", 300, 24, 1e-2), ("cosine", 300, 24, 1e-2), ("cosine", 1200, 8, 1e-2),
               ("cosine", 900, 16, 1e-2), ("cosine", 1200, 8, 2e-2)]
