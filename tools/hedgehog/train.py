@@ -71,8 +71,8 @@ DECAY = "cosine"
 # mean KL). With the weight on every head (measured by an earlier form of --tv whose screen of
 # starts counted TV too; the screen now counts cross-entropy alone, so a rerun differs a little):
 # layer 0, weight 0 0.187 (0.436, KL 0.186), 10 0.179 (0.380, 0.197), 30 0.179 (0.381, 0.210);
-# layer 1, 0 0.250 (0.492, 0.308), 3 0.245 (0.482, 0.320), 5 0.244 (0.472, 0.324), 10 0.242 (0.458, 0.331), 30
-# 0.242 (0.457, 0.350). It raised nearly every head's KL, and a retrain with weight 30 on every
+# layer 1, 0 0.250 (0.492, 0.308), 3 0.245 (0.482, 0.320), 5 0.244 (0.472, 0.324), 10 0.242
+# (0.458, 0.331), 30 0.242 (0.457, 0.350). It raised nearly every head's KL, and a retrain with weight 30 on every
 # head took the held-out mean KL past its bar (0.275). On the sharp heads alone (threshold 0.4),
 # weight 10: layer 0 0.184 (L0.H2 0.396, KL 0.196), layer 1 0.248 (L1.H8 0.471, KL 0.316). Each
 # sharp head's KL still rises by about 0.1, so the threshold is 0.45: the heads furthest from
