@@ -78,7 +78,7 @@ pub(super) fn HeadsOverview(
     view! {
         <section class="overview" aria-labelledby="overview-title" data-testid="overview" data-path=path>
             <h3 id="overview-title">"All heads"</h3>
-            <p class="explain">"Per head, the largest mean total variation between softmax and the chosen maps (0: identical, 1: disjoint); the outline runs from dark (close) to light (far). Select a head to open it."</p>
+            <p class="explain">"Per head, the largest mean total variation between softmax and the chosen maps (0: identical, 1: disjoint; above 1 only for a map whose weights can go negative: identity and trig RFF); the outline runs from dark (close) to light (far). Select a head to open it."</p>
             {grid}
             {won_back}
         </section>
