@@ -7,7 +7,7 @@
 
 use half::f16;
 use kernelscope::kernels::{MapKey, MapSpec};
-use kernelscope::model::forward::{Swap, Trace, cosine, forward, sentence_vector};
+use kernelscope::model::forward::{Swap, Trace, cosine, forward_with_attention, sentence_vector};
 use kernelscope::model::tokenizer::Tokenizer;
 use kernelscope::model::weights::Weights;
 use ndarray::Array2;
@@ -107,7 +107,10 @@ fn traced(trace: &Trace) -> Vec<(String, Vec<f32>)> {
             ("queries", layer.queries.iter().copied().collect()),
             ("keys", layer.keys.iter().copied().collect()),
             ("values", layer.values.iter().copied().collect()),
-            ("attention", layer.attention.iter().copied().collect()),
+            (
+                "attention",
+                layer.attention.iter().flatten().copied().collect(),
+            ),
             ("hidden", layer.hidden.iter().flatten().copied().collect()),
         ] {
             out.push((format!("l{l}.{name}"), values));
@@ -203,7 +206,8 @@ fn the_forward_pass_matches_numpy_on_the_shipped_weights() {
     for case in 0..3 {
         let prefix = format!("c{case}");
         let ids = golden.ids(&prefix);
-        let trace = forward(&w, &ids, (case == 2).then_some(&swap)).expect("forward");
+        let trace =
+            forward_with_attention(&w, &ids, (case == 2).then_some(&swap)).expect("forward");
         for (name, values) in traced(&trace) {
             close(
                 &format!("{prefix} {name}"),
@@ -249,7 +253,7 @@ fn the_shipped_model_is_faithful_to_the_fp32_original() {
     let mut case = 0;
     while golden.has(&format!("s{case}.ids")) {
         let prefix = format!("s{case}");
-        let trace = forward(&w, &golden.ids(&prefix), None).expect("forward");
+        let trace = forward_with_attention(&w, &golden.ids(&prefix), None).expect("forward");
         let last = format!("{prefix}.l{}.hidden", w.config.layers - 1);
         let original = Array2::from_shape_vec(
             trace.last_hidden().dim(),

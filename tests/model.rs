@@ -6,7 +6,7 @@
 mod products;
 
 use kernelscope::kernels::{MapKey, MapSpec};
-use kernelscope::model::forward::{Swap, forward, sentence_vector};
+use kernelscope::model::forward::{Swap, forward, forward_with_attention, sentence_vector};
 use kernelscope::model::weights::{ModelError, Weights};
 use serde::Deserialize;
 
@@ -100,7 +100,7 @@ fn the_forward_pass_matches_the_reference_with_and_without_a_linear_layer() {
             layers: case.linear_layers.clone(),
             maps: std::slice::from_ref(&elu),
         };
-        let trace = forward(
+        let trace = forward_with_attention(
             &w,
             &case.ids,
             (!case.linear_layers.is_empty()).then_some(&swap),
@@ -130,7 +130,7 @@ fn the_forward_pass_matches_the_reference_with_and_without_a_linear_layer() {
             );
             close(
                 &format!("{name} layer {l} attention"),
-                got.attention.iter().copied(),
+                got.attention.iter().flatten().copied(),
                 &want.attention,
             );
             close(
@@ -139,6 +139,24 @@ fn the_forward_pass_matches_the_reference_with_and_without_a_linear_layer() {
                 &want.hidden,
             );
         }
+    }
+}
+
+#[test]
+fn the_apps_pass_keeps_no_attention_maps_and_computes_the_same_states() {
+    let (w, _) = load();
+    let ids = [2, 5, 9, 13, 17, 3];
+    let lean = forward(&w, &ids, None).expect("forward");
+    let kept = forward_with_attention(&w, &ids, None).expect("forward");
+    assert_eq!(lean.layers.len(), kept.layers.len());
+    for (a, b) in lean.layers.iter().zip(&kept.layers) {
+        assert!(a.attention.is_none());
+        assert!(b.attention.is_some());
+        assert_eq!(
+            (&a.queries, &a.keys, &a.values),
+            (&b.queries, &b.keys, &b.values)
+        );
+        assert_eq!(a.hidden, b.hidden);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The BERT encoder's forward pass, top to bottom, in the manner of llama2.c's `run.c`:
-//! embeddings, then per layer self-attention (kept, per head, for the app to draw) and the
-//! feed-forward block, each with its residual and LayerNorm.
+//! embeddings, then per layer self-attention (its Q, K and V kept, per head, for the app to
+//! analyse) and the feed-forward block, each with its residual and LayerNorm.
 //!
 //! Any layer can swap its softmax attention for linear attention with a feature map, so the
 //! app can show how that layer's error spreads through the layers after it.
@@ -19,7 +19,9 @@ pub struct LayerTrace {
     pub queries: Array3<f32>,
     pub keys: Array3<f32>,
     pub values: Array3<f32>,
-    pub attention: Array3<f32>,
+    /// Kept only by [`forward_with_attention`]: the app draws its maps from Q and K in f64,
+    /// and at 512 tokens these would hold 36 MiB of the worker's memory for nothing.
+    pub attention: Option<Array3<f32>>,
     /// The hidden states this layer outputs, n×hidden; `None` when the layer's output weights
     /// have not arrived yet (the pass stops there).
     pub hidden: Option<Array2<f32>>,
@@ -61,6 +63,25 @@ pub struct Swap<'a> {
 /// without its query/key/value projections, and after the attention of a layer without its
 /// output weights.
 pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trace, ModelError> {
+    run(w, ids, swap, false)
+}
+
+/// [`forward`], keeping every head's attention map as well (for the checks against the
+/// reference's).
+pub fn forward_with_attention(
+    w: &Weights,
+    ids: &[u32],
+    swap: Option<&Swap<'_>>,
+) -> Result<Trace, ModelError> {
+    run(w, ids, swap, true)
+}
+
+fn run(
+    w: &Weights,
+    ids: &[u32],
+    swap: Option<&Swap<'_>>,
+    keep_attention: bool,
+) -> Result<Trace, ModelError> {
     let c = &w.config;
     let n = ids.len();
     if n > c.positions {
@@ -112,7 +133,7 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
 
         // Attention per head; the context vectors are concatenated back to n×hidden.
         let swapped = swap.filter(|s| s.layers.contains(&l));
-        let mut attention = Array3::<f32>::zeros((heads, n, n));
+        let mut attention = keep_attention.then(|| Array3::<f32>::zeros((heads, n, n)));
         let mut context = Array2::<f32>::zeros((n, c.hidden));
         for h in 0..heads {
             let (q, k, v) = (
@@ -150,7 +171,9 @@ pub fn forward(w: &Weights, ids: &[u32], swap: Option<&Swap<'_>>) -> Result<Trac
                     (r.weights.mapv(|a| a as f32), r.output.mapv(|o| o as f32))
                 }
             };
-            attention.slice_mut(s![h, .., ..]).assign(&weights);
+            if let Some(kept) = attention.as_mut() {
+                kept.slice_mut(s![h, .., ..]).assign(&weights);
+            }
             context
                 .slice_mut(s![.., h * head_dim..(h + 1) * head_dim])
                 .assign(&output);
