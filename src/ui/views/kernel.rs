@@ -130,7 +130,8 @@ pub(super) fn KernelView(
         <Explained formula=KERNEL_FORMULA>
                 "Each point is one query–key pair: the exact softmax kernel against the map's estimate, on log axes, with the line y = x. "
                 "Random features (Performer, trig) are unbiased, but their error shrinks only like 1/√m and is largest where the kernel is largest, on the pairs that matter most. "
-                "Trig features can even go negative (hollow points on the axis). Fixed maps (elu+1, ReLU) do not estimate this kernel at all."
+                "Trig features can even go negative (hollow points on the axis). Fixed maps (elu+1, ReLU) do not estimate this kernel at all. "
+                "Trained Hedgehog learns the normalised rows, not the kernel: its kernel may be off by a factor per query, which the row's normalisation cancels, so its points can sit far from y = x while its attention map is close to softmax's."
             </Explained>
         <div class="cards">{cards}</div>
     }
