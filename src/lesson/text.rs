@@ -10,10 +10,12 @@ use super::Facts;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Segment {
     Text(String),
-    /// A number from the report: its exact value, and where the page draws it.
+    /// A number from the report: its exact value, and where the page draws it. `whole`: a
+    /// count (a rank, a number of tokens), shown without decimals.
     Live {
         value: f64,
         check: String,
+        whole: bool,
     },
 }
 
@@ -65,6 +67,15 @@ impl Builder {
         self.0.push(Segment::Live {
             value,
             check: check.into(),
+            whole: false,
+        });
+        self
+    }
+    fn count(mut self, value: usize, check: impl Into<String>) -> Self {
+        self.0.push(Segment::Live {
+            value: value as f64,
+            check: check.into(),
+            whole: true,
         });
         self
     }
@@ -187,7 +198,7 @@ pub fn sentences(n: usize, input: &Inputs<'_>) -> Vec<Sentence> {
             let mut out = vec![
                 Builder::new()
                     .text(format!("Softmax's map of these {n} tokens has numerical rank "))
-                    .live(*softmax_rank as f64, "rank:softmax")
+                    .count(*softmax_rank, "rank:softmax")
                     .text(" (effective rank ")
                     .live(*softmax_effective, "effective-rank:softmax")
                     .text(").")
@@ -196,7 +207,7 @@ pub fn sentences(n: usize, input: &Inputs<'_>) -> Vec<Sentence> {
             out.extend(maps.iter().map(|m| {
                 Builder::new()
                     .text(format!("{}, with {} features, has rank ", m.name, m.feature_dim))
-                    .live(m.numerical_rank as f64, format!("rank:{}", m.key))
+                    .count(m.numerical_rank, format!("rank:{}", m.key))
                     .text(" (effective rank ")
                     .live(m.effective_rank, format!("effective-rank:{}", m.key))
                     .text(if *n > m.feature_dim {
@@ -278,7 +289,7 @@ pub fn sentences(n: usize, input: &Inputs<'_>) -> Vec<Sentence> {
                     .text(format!("{} costs ", m.name))
                     .live(m.flops_here, format!("flops:{}", m.key))
                     .text(" FLOPs here and breaks even with softmax at N = ")
-                    .live(m.breaks_even_at as f64, format!("breaks-even:{}", m.key))
+                    .count(m.breaks_even_at, format!("breaks-even:{}", m.key))
                     .text(".")
                     .done(Kind::Item)
             }));
@@ -408,7 +419,7 @@ mod tests {
         s.iter()
             .flat_map(|s| &s.segments)
             .filter_map(|p| match p {
-                Segment::Live { value, check } => Some((*value, check.clone())),
+                Segment::Live { value, check, .. } => Some((*value, check.clone())),
                 Segment::Text(_) => None,
             })
             .collect()
@@ -445,6 +456,37 @@ mod tests {
             ]
         );
         assert!(s.iter().all(|s| s.kind != Kind::Honest), "a sharp row");
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_and_measurements_are_not() {
+        let (pieces, summary) = (Vec::new(), summary(&[]));
+        let mut cost = cost();
+        cost.maps.push(crate::engine::summary::MapCost {
+            key: "elu".into(),
+            name: "elu+1".into(),
+            flops: Vec::new(),
+            breaks_even_at: 32,
+            flops_here: 1280.0,
+            mean_tv: 0.5,
+        });
+        let s = sentences(7, &inputs(&pieces, None, &summary, &cost));
+        let wholes: Vec<(String, bool)> = s
+            .iter()
+            .flat_map(|s| &s.segments)
+            .filter_map(|p| match p {
+                Segment::Live { check, whole, .. } => Some((check.clone(), *whole)),
+                Segment::Text(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            wholes,
+            [
+                ("flops:softmax".to_string(), false),
+                ("flops:elu".into(), false),
+                ("breaks-even:elu".into(), true)
+            ]
+        );
     }
 
     #[test]

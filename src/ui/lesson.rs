@@ -127,8 +127,14 @@ fn segments(parts: &[Segment]) -> Vec<AnyView> {
         .iter()
         .map(|part| match part {
             Segment::Text(text) => text.clone().into_any(),
-            Segment::Live { value, check } => view! {
-                <span class="live" data-value=value.to_string() data-check=check.clone()>{fmt(*value)}</span>
+            Segment::Live {
+                value,
+                check,
+                whole,
+            } => view! {
+                <span class="live" data-value=value.to_string() data-check=check.clone()>
+                    {if *whole { format!("{value:.0}") } else { fmt(*value) }}
+                </span>
             }
             .into_any(),
         })
