@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use kernelscope::engine::assets::Model;
 use kernelscope::engine::cpu;
-use kernelscope::engine::protocol::{Ask, FromEngine, ToEngine, decode, encode};
+use kernelscope::engine::protocol::{Ask, FromEngine, Task, ToEngine, decode, encode};
 use kernelscope::engine::report::{self, Request};
 use kernelscope::engine::session::{AGAINST_M_SEEDS, Host, SWEEP_LENGTHS, Session};
 use kernelscope::model::forward::forward;
@@ -449,7 +449,23 @@ fn the_kernel_view_gets_error_against_m_for_random_maps_only() {
     pollster::block_on(session.answer(&ask(&state), &host));
     assert_eq!(host.kinds(), ["tokens", "head", "against-m", "against-m"]);
     let answers = host.answers.borrow();
-    let FromEngine::AgainstM { series, .. } = answers.last().expect("answers") else {
+    assert!(
+        matches!(
+            answers.last(),
+            Some(FromEngine::Progress {
+                task: Task::AgainstM,
+                done: 2,
+                total: 2,
+                ..
+            })
+        ),
+        "the last word says the work is done"
+    );
+    let Some(FromEngine::AgainstM { series, .. }) = answers
+        .iter()
+        .rev()
+        .find(|a| matches!(a, FromEngine::AgainstM { .. }))
+    else {
         unreachable!()
     };
     let keys: Vec<&str> = series.iter().map(|s| s.key.as_str()).collect();
@@ -479,7 +495,25 @@ fn the_spread_view_gets_one_row_per_map_and_the_cost_view_a_sweep_when_asked() {
     let host = Recorder::new(usize::MAX);
     pollster::block_on(session.answer(&ask(&state), &host));
     let answers = host.answers.borrow();
-    let FromEngine::Spread { rows, .. } = answers.last().expect("answers") else {
+    // The last word says the work is done, so the page stops saying it is under way.
+    assert!(
+        matches!(
+            answers.last(),
+            Some(FromEngine::Progress {
+                task: Task::Spread,
+                done: 4,
+                total: 4,
+                ..
+            })
+        ),
+        "{:?}",
+        host.kinds()
+    );
+    let Some(FromEngine::Spread { rows, .. }) = answers
+        .iter()
+        .rev()
+        .find(|a| matches!(a, FromEngine::Spread { .. }))
+    else {
         panic!("{:?}", host.kinds())
     };
     assert_eq!(rows.len(), 4);

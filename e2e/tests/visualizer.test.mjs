@@ -365,6 +365,13 @@ for (const configuration of configurations) {
           // The views whose charts come with the long work: wait for them.
           const waitFor = { spread: 'spread-chart', kernel: 'error-m-performer', cost: 'cost-tradeoff' }[view];
           if (waitFor) await page.getByTestId(waitFor).waitFor({ timeout: 120_000 });
+          if (view === 'spread') {
+            // Once every map's row is in, the page stops saying the work is under way.
+            await page.waitForFunction(() => document.querySelectorAll('[data-testid="spread-table"] tbody tr').length === 5, undefined, {
+              timeout: 120_000,
+            });
+            await page.getByTestId('progress-spread').waitFor({ state: 'detached', timeout: 10_000 });
+          }
           await page.waitForTimeout(200);
           await saveScreenshot(page, `view-${view}-${label}-${configuration.name}`);
           await assertChartLabelsClear(page, view);

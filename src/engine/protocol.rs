@@ -91,7 +91,7 @@ pub enum FromEngine {
     /// Long work for `id` that cannot be done, and why (the model's later layers did not
     /// load); the page says so where the work's result would be.
     Unavailable { id: u64, task: Task, why: String },
-    /// Long work under way for `id`.
+    /// Long work under way for `id`; `done == total` once it has finished.
     Progress {
         id: u64,
         task: Task,

@@ -487,6 +487,7 @@ impl Session {
                 series: series.clone(),
             });
         }
+        finished(host, id, Task::AgainstM, total);
     }
 
     /// Swap each chosen map into the state's layer and run the rest of the model.
@@ -530,6 +531,7 @@ impl Session {
                 rows: rows.clone(),
             });
         }
+        finished(host, id, Task::Spread, total);
     }
 
     /// Every head's mean TV per map, layer by layer.
@@ -626,6 +628,16 @@ async fn next_step(host: &impl Host, id: u64, task: Task, done: usize, total: us
     });
     host.breathe().await;
     host.is_current(id)
+}
+
+/// Long work is done: the page stops saying it is under way.
+fn finished(host: &impl Host, id: u64, task: Task, total: usize) {
+    host.send(FromEngine::Progress {
+        id,
+        task,
+        done: total,
+        total,
+    });
 }
 
 impl BackendStatus {

@@ -167,7 +167,7 @@ fn progress_note(engine: EngineLink, id: u64, task: Task) -> impl IntoView {
             );
         }
         engine.progress.get().and_then(|(at, t, done, total)| {
-            (at == id && t == task).then(|| {
+            (at == id && t == task && done < total).then(|| {
                 view! {
                     <p class="pending" role="status" data-testid=format!("progress-{}", task_slug(task))>
                         {format!("Working: {} ({done} of {total} done)…", task.label())}
