@@ -357,6 +357,8 @@ for (const configuration of configurations) {
     const browser = await launch(configuration);
     try {
       const { page, errors } = await openPage(browser.context);
+      // Every colour each series name gets, over every chart of every view.
+      const colours = new Map();
       for (const [width, height, label] of [[1440, 900, 'desktop'], [390, 844, 'phone']]) {
         await page.setViewportSize({ width, height });
         for (const view of ['maps', 'kernel', 'errors', 'spread', 'cost']) {
@@ -375,6 +377,13 @@ for (const configuration of configurations) {
           await page.waitForTimeout(200);
           await saveScreenshot(page, `view-${view}-${label}-${configuration.name}`);
           await assertChartLabelsClear(page, view);
+          const charts = await page.evaluate(() =>
+            [...document.querySelectorAll('figure.chart')].map((f) => [JSON.parse(f.dataset.series).map(([name]) => name), JSON.parse(f.dataset.colours)]),
+          );
+          for (const [names, drawn] of charts) {
+            assert.equal(names.length, drawn.length, `${view}: one colour per series`);
+            names.forEach((name, i) => colours.set(name, new Set([...(colours.get(name) ?? []), drawn[i]])));
+          }
           // The page never scrolls sideways; a wide map or table scrolls inside its own box.
           const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           assert.ok(sideways <= 1, `${view} at ${width} px scrolls sideways by ${sideways} px`);
@@ -385,6 +394,10 @@ for (const configuration of configurations) {
       const tradeoff = page.getByTestId('cost-tradeoff');
       await tradeoff.waitFor({ timeout: 60_000 });
       const names = JSON.parse(await tradeoff.getAttribute('data-series')).map(([name]) => name);
+      // Softmax and each map keep one colour in every chart of every view, and no two share one.
+      assert.equal(names.length, 6, `softmax and five maps: ${names}`);
+      for (const name of names) assert.equal(colours.get(name)?.size, 1, `${name} is drawn in ${[...(colours.get(name) ?? [])]}`);
+      assert.equal(new Set(names.map((name) => [...colours.get(name)][0])).size, names.length, 'each its own colour');
       const written = JSON.parse(await tradeoff.getAttribute('data-labels')).map((b) => b.text);
       for (const name of names) assert.ok(written.filter((t) => t === name).length >= 2, `${name}: in the legend and beside its point`);
       assert.deepEqual(errors, [], 'no console errors');

@@ -36,8 +36,9 @@ fn draw_chart(
     ctx.set_font(&format!("{TITLE_FONT}px system-ui, sans-serif"));
     write(&ctx, &layout.title);
     ctx.set_font(&format!("{LABEL_FONT}px system-ui, sans-serif"));
+    let colour_of = |i: usize| series_colour(plot.series.get(i).map_or(i, |s| s.colour_slot(i)));
     for (i, b) in &layout.legend {
-        ctx.set_fill_style_str(&series_colour(*i));
+        ctx.set_fill_style_str(&colour_of(*i));
         ctx.fill_rect(b.x - SWATCH - 3.0, b.y + 2.0, SWATCH, SWATCH);
         ctx.set_fill_style_str(ink());
         write(&ctx, b);
@@ -102,7 +103,7 @@ fn draw_chart(
         write(&ctx, b);
     }
     for (i, s) in plot.series.iter().enumerate() {
-        let colour = series_colour(i);
+        let colour = colour_of(i);
         if let Some(band) = &s.band {
             ctx.set_global_alpha(0.2);
             ctx.set_fill_style_str(&colour);
@@ -170,7 +171,7 @@ fn draw_chart(
         }
     }
     for (i, b) in &layout.point_labels {
-        ctx.set_fill_style_str(&series_colour(*i));
+        ctx.set_fill_style_str(&colour_of(*i));
         write(&ctx, b);
     }
     if let Some((si, pi)) = cursor
@@ -264,6 +265,14 @@ pub fn Chart(plot: ChartPlot) -> impl IntoView {
         }
     };
     let series_json = super::json::series(&plot.series);
+    // Each series' colour, for the test that a map keeps one colour across the page's charts.
+    let colours: Vec<String> = plot
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| series_colour(s.colour_slot(i)))
+        .collect();
+    let colours = super::json::strings(colours.iter().map(String::as_str));
     let aria = format!(
         "{}: {} against {}; focus it and use the arrow keys to read values",
         plot.title, plot.y_label, plot.x_label
@@ -276,7 +285,7 @@ pub fn Chart(plot: ChartPlot) -> impl IntoView {
     });
     view! {
         <figure class="plot chart" data-testid=plot.testid.clone() data-series=series_json
-            data-labels=labels title=plot.title.clone()>
+            data-colours=colours data-labels=labels title=plot.title.clone()>
             <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria
                 on:mousemove=on_move on:keydown=on_key></canvas>
             <figcaption>

@@ -57,6 +57,11 @@ pub fn heatmap_pixels(plot: &MatrixPlot) -> Vec<u8> {
     rgba
 }
 
+/// The palette place of the i-th chosen map in every chart of the maps; softmax has 0.
+pub fn map_slot(i: usize) -> usize {
+    i + 1
+}
+
 /// One series of a chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
@@ -66,6 +71,10 @@ pub struct Series {
     pub band: Option<Vec<(f64, f64, f64)>>,
     /// Points only, no line (a scatter).
     pub scatter: bool,
+    /// Its colour's place in the palette; `None`: its place among the chart's series. Charts
+    /// of the chosen maps put softmax at 0 and the i-th chosen map at i + 1, so that a map has
+    /// one colour in every chart of the page.
+    pub slot: Option<usize>,
 }
 
 impl Series {
@@ -76,6 +85,7 @@ impl Series {
             points,
             band: None,
             scatter: false,
+            slot: None,
         }
     }
 
@@ -85,6 +95,19 @@ impl Series {
             scatter: true,
             ..Self::line(name, points)
         }
+    }
+
+    /// Coloured as the i-th chosen map (see [`map_slot`]).
+    pub fn of_map(self, i: usize) -> Self {
+        Self {
+            slot: Some(map_slot(i)),
+            ..self
+        }
+    }
+
+    /// Its colour's place in the palette, as the `i`-th series of its chart.
+    pub fn colour_slot(&self, i: usize) -> usize {
+        self.slot.unwrap_or(i)
     }
 }
 

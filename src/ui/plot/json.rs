@@ -60,6 +60,13 @@ pub fn rows<'a>(rows: impl IntoIterator<Item = ndarray::ArrayView1<'a, f64>>) ->
     out
 }
 
+/// Strings: `["…", …]`.
+pub fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    list(&mut out, items, string);
+    out
+}
+
 /// Each series as `[name, [[x, y], …]]`.
 pub fn series(series: &[Series]) -> String {
     let mut out = String::new();
@@ -121,6 +128,10 @@ mod tests {
             w: 30.25,
             h: 14.0,
         };
+        let parsed: Vec<String> =
+            serde_json::from_str(&strings(["rgb(1,2,3)", "\""])).expect("strings");
+        assert_eq!(parsed, ["rgb(1,2,3)", "\""]);
+
         let parsed: serde_json::Value = serde_json::from_str(&boxes(&[&b])).expect("boxes");
         assert_eq!(parsed[0]["text"], "“1e-11”");
         assert_eq!(parsed[0]["w"], 30.25);

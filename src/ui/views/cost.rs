@@ -116,15 +116,17 @@ pub(super) fn CostView(analysis: Analysis, engine: EngineLink) -> impl IntoView 
         title: format!("error against cost at this text's N = {}", cost.n),
         x_label: "FLOPs".into(),
         y_label: "mean TV".into(),
-        series: cost
-            .maps
-            .iter()
-            .map(|m| Series::dots(m.name.clone(), vec![(m.flops_here, m.mean_tv)]))
-            .chain(std::iter::once(Series::dots(
-                "softmax",
-                vec![(cost.softmax_flops_here, 0.0)],
-            )))
-            .collect(),
+        // Softmax first, as in every chart of the maps, so each keeps its colour.
+        series: std::iter::once(Series::dots(
+            "softmax",
+            vec![(cost.softmax_flops_here, 0.0)],
+        ))
+        .chain(
+            cost.maps
+                .iter()
+                .map(|m| Series::dots(m.name.clone(), vec![(m.flops_here, m.mean_tv)])),
+        )
+        .collect(),
         log_x: true,
         log_y: false,
         diagonal: false,

@@ -16,7 +16,8 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
     let cards = r
         .maps
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(i, m)| {
             let largest = m.errors.absolute.iter().fold(0.0f64, |a, &x| a.max(x));
             let abs = token_plot(&analysis, format!("|A − Â|, {}", m.name), &m.errors.absolute, ColourScale::Sequential { lo: 0.0, hi: largest }, "|ΔA|", format!("abs-{}", m.key));
             let signed = token_plot(&analysis, format!("Â − A, {}", m.name), &m.errors.signed, ColourScale::Diverging { limit: largest }, "ΔA", format!("signed-{}", m.key));
@@ -47,7 +48,7 @@ pub(super) fn ErrorsView(analysis: Analysis, hovered: RwSignal<Option<usize>>) -
                     y_label: "σ".into(),
                     series: vec![
                         Series::line("softmax", points(&soft.singular_values)),
-                        Series::line(m.name.clone(), points(&lin.singular_values)),
+                        Series::line(m.name.clone(), points(&lin.singular_values)).of_map(i),
                     ],
                     log_x: false,
                     log_y: true,

@@ -32,7 +32,9 @@ pub(super) fn KernelView(
     let cards = r
         .maps
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(i, m)| {
+            let slot = map_slot(i);
             let Some(kernel) = m.kernel.as_ref() else {
                 return view! { <p class="explain">"The kernel pairs are computed on this view only."</p> }.into_any();
             };
@@ -42,7 +44,7 @@ pub(super) fn KernelView(
                 title: format!("{}: exact against approximate kernel", m.name),
                 x_label: "exp(s q·k)".into(),
                 y_label: "φ(q)·φ(k)".into(),
-                series: vec![Series::dots(m.name.clone(), points)],
+                series: vec![Series::dots(m.name.clone(), points).of_map(i)],
                 log_x: true,
                 log_y: true,
                 diagonal: true,
@@ -90,6 +92,7 @@ pub(super) fn KernelView(
                                 // ± one sd; on the log axis the lower edge stops at a tenth of the mean.
                                 band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(0.1 * e.mean), e.mean + e.spread)).collect()),
                                 scatter: false,
+                                slot: Some(slot),
                             }],
                             log_x: true,
                             log_y: true,

@@ -24,16 +24,20 @@ pub(super) fn SpreadView(
     let chart = move || {
         let series = rows()
             .into_iter()
-            .filter_map(|row| {
+            .enumerate()
+            .filter_map(|(i, row)| {
                 let spread = row.spread.ok()?;
-                Some(Series::line(
-                    spread.name,
-                    spread
-                        .hidden_change
-                        .iter()
-                        .map(|&(l, c)| (l as f64, c))
-                        .collect(),
-                ))
+                Some(
+                    Series::line(
+                        spread.name,
+                        spread
+                            .hidden_change
+                            .iter()
+                            .map(|&(l, c)| (l as f64, c))
+                            .collect(),
+                    )
+                    .of_map(i),
+                )
             })
             .collect();
         let plot = ChartPlot {
