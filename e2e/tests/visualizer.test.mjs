@@ -307,6 +307,24 @@ for (const configuration of configurations) {
       const chartText = await chart.getByTestId('readout').textContent();
       assert.ok(chartText.startsWith(name), chartText);
       assert.ok(chartText.includes(points[1][1].toFixed(4)) || chartText.includes(points[1][1].toExponential(3)), `${chartText} shows ${points[1][1]}`);
+
+      // On a phone the page shrinks the map to its column: pointing still reads the cell under
+      // the pointer, not the one at the same distance on the unshrunk drawing.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.getByTestId('tab-maps').click();
+      const small = page.getByTestId('map-softmax');
+      await small.waitFor();
+      const [shown, full] = await small.locator('canvas').evaluate((c) => [c.getBoundingClientRect().width, c.width]);
+      const scale = shown / full;
+      assert.ok(scale < 0.95, `the map is shrunk at 390 px (${shown} of ${full} px)`);
+      const [si, sj] = [6, 3];
+      let smallText = '';
+      for (let attempt = 0; attempt < 10 && !smallText.startsWith(`row ${si} `); attempt++) {
+        await small.locator('canvas').hover({ position: { x: (84 + (sj + 0.5) * cell) * scale, y: (28 + (si + 0.5) * cell) * scale } });
+        await page.waitForTimeout(50);
+        smallText = await small.getByTestId('readout').textContent();
+      }
+      assert.match(smallText, new RegExp(`^row ${si} .*column ${sj} `), smallText);
       assert.deepEqual(errors, [], 'no console errors');
     } finally {
       await browser.close();

@@ -11,6 +11,35 @@ pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
         .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
 }
 
+/// Where a pointer event falls in a canvas's drawing coordinates (`width` × `height`),
+/// however the page scaled the canvas: a phone shrinks a wide map or chart to its column.
+pub fn drawing_point(
+    ev: &web_sys::MouseEvent,
+    canvas: &HtmlCanvasElement,
+    width: f64,
+    height: f64,
+) -> (f64, f64) {
+    let scale = |shown: i32, drawn: f64| {
+        if shown > 0 {
+            drawn / f64::from(shown)
+        } else {
+            1.0
+        }
+    };
+    (
+        f64::from(ev.offset_x()) * scale(canvas.client_width(), width),
+        f64::from(ev.offset_y()) * scale(canvas.client_height(), height),
+    )
+}
+
+/// Device pixels per CSS pixel (2 on most phones and laptops), so a chart's text and lines
+/// are drawn sharp rather than stretched.
+pub fn pixel_ratio() -> f64 {
+    web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .clamp(1.0, 4.0)
+}
+
 fn dark() -> bool {
     web_sys::window()
         .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())

@@ -6,7 +6,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use web_sys::HtmlCanvasElement;
 
-use super::canvas::{context, export_png, ink, paper};
+use super::canvas::{context, drawing_point, export_png, ink, paper, pixel_ratio};
 use super::colour::series_colour;
 use super::data::ChartPlot;
 use super::layout::{ChartLayout, LABEL_FONT, POINT, SWATCH, TITLE_FONT, TextBox, estimate_width};
@@ -23,9 +23,12 @@ fn draw_chart(
     layout: &ChartLayout,
     cursor: Option<(usize, usize)>,
 ) {
-    canvas.set_width(CHART_W as u32);
-    canvas.set_height(CHART_H as u32);
+    // The drawing is CHART_W × CHART_H; the canvas holds it at the screen's pixel density.
+    let ratio = pixel_ratio();
+    canvas.set_width((CHART_W * ratio).round() as u32);
+    canvas.set_height((CHART_H * ratio).round() as u32);
     let Some(ctx) = context(canvas) else { return };
+    ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok();
     let axes = &layout.axes;
     let top = axes.top;
     ctx.set_fill_style_str(paper());
@@ -202,7 +205,10 @@ pub fn Chart(plot: ChartPlot) -> impl IntoView {
     let near_layout = layout.clone();
     let on_move = move |ev: web_sys::MouseEvent| {
         let axes = &near_layout.axes;
-        let (mx, my) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        let Some(canvas) = canvas_ref.get_untracked() else {
+            return;
+        };
+        let (mx, my) = drawing_point(&ev, &canvas, CHART_W, CHART_H);
         let mut best = None;
         let mut best_d = 400.0;
         for (si, s) in near.series.iter().enumerate() {
@@ -250,7 +256,12 @@ pub fn Chart(plot: ChartPlot) -> impl IntoView {
                 "{}: {} = {}, {} = {}",
                 s.name,
                 read.x_label,
-                fmt(x),
+                // A count (tokens, a layer, an index) reads as one.
+                if read.integer_x && x.fract() == 0.0 {
+                    format!("{x:.0}")
+                } else {
+                    fmt(x)
+                },
                 read.y_label,
                 fmt(y)
             ),

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::Clamped;
 use web_sys::HtmlCanvasElement;
 
-use super::canvas::{context, export_png, ink, paper};
+use super::canvas::{context, drawing_point, export_png, ink, paper};
 use super::data::{MatrixPlot, heatmap_pixels, values_json};
 use super::layout::fit_title;
 use super::scales::{cell_size, clip, fmt};
@@ -183,8 +183,14 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         }
     });
     let cell_at = move |ev: &web_sys::MouseEvent| -> Option<(usize, usize)> {
-        let x = f64::from(ev.offset_x()) - MARGIN_LEFT;
-        let y = f64::from(ev.offset_y()) - MARGIN_TOP;
+        let canvas = canvas_ref.get_untracked()?;
+        let (x, y) = drawing_point(
+            ev,
+            &canvas,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        );
+        let (x, y) = (x - MARGIN_LEFT, y - MARGIN_TOP);
         if x < 0.0 || y < 0.0 {
             return None;
         }
