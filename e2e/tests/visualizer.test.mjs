@@ -405,6 +405,11 @@ for (const configuration of configurations) {
           // The page never scrolls sideways; a wide map or table scrolls inside its own box.
           const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           assert.ok(sideways <= 1, `${view} at ${width} px scrolls sideways by ${sideways} px`);
+          if (view === 'maps' && label === 'desktop') {
+            // At desktop width the comparison of five maps fits its column without scrolling.
+            const hidden = await page.getByTestId('compare-maps').evaluate((t) => t.scrollWidth - t.clientWidth);
+            assert.ok(hidden <= 1, `the maps' comparison hides ${hidden} px at ${width} px`);
+          }
         }
       }
       // The error-against-cost chart names every map beside its point.
