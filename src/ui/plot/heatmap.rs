@@ -2,10 +2,10 @@
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use wasm_bindgen::Clamped;
+use wasm_bindgen::{Clamped, JsCast};
 use web_sys::HtmlCanvasElement;
 
-use super::canvas::{context, drawing_point, export_png, ink, paper};
+use super::canvas::{context, drawing_point, export_png, ink, paper, pixel_ratio};
 use super::data::{MatrixPlot, heatmap_pixels, values_json};
 use super::layout::fit_title;
 use super::scales::{cell_size, clip, fmt};
@@ -17,21 +17,55 @@ const BAR_WIDTH: f64 = 12.0;
 const BAR_GAP: f64 = 36.0;
 const BAR_LABELS: f64 = 44.0;
 
+/// The drawing's width and height (CSS pixels) for a map of `rows` × `cols`.
+fn drawing_size(rows: usize, cols: usize) -> (f64, f64) {
+    let (w, h) = (cols * cell_size(cols), rows * cell_size(rows));
+    (
+        MARGIN_LEFT + w as f64 + BAR_GAP + BAR_WIDTH + BAR_LABELS,
+        MARGIN_TOP + h as f64 + MARGIN_BOTTOM,
+    )
+}
+
+/// The map's cells, one colour per cell, on a canvas of their own: drawn once, then copied
+/// into each redraw (hover) at the screen's pixel density.
+fn cells_canvas(plot: &MatrixPlot) -> Option<HtmlCanvasElement> {
+    let (rows, cols) = plot.values.dim();
+    let (w, h) = (cols * cell_size(cols), rows * cell_size(rows));
+    let pixels = heatmap_pixels(plot);
+    if w == 0 || h == 0 || pixels.len() != w * h * 4 {
+        return None;
+    }
+    let cells: HtmlCanvasElement = web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    cells.set_width(w as u32);
+    cells.set_height(h as u32);
+    let image =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), w as u32, h as u32)
+            .ok()?;
+    context(&cells)?.put_image_data(&image, 0.0, 0.0).ok()?;
+    Some(cells)
+}
+
 fn draw_heatmap(
     canvas: &HtmlCanvasElement,
     plot: &MatrixPlot,
-    pixels: &[u8],
+    cells: Option<&HtmlCanvasElement>,
     highlight: Option<usize>,
     cursor: Option<(usize, usize)>,
 ) {
     let (rows, cols) = plot.values.dim();
     let (cell_w, cell_h) = (cell_size(cols), cell_size(rows));
     let (w, h) = (cols * cell_w, rows * cell_h);
-    let width = MARGIN_LEFT + w as f64 + BAR_GAP + BAR_WIDTH + BAR_LABELS;
-    let height = MARGIN_TOP + h as f64 + MARGIN_BOTTOM;
-    canvas.set_width(width as u32);
-    canvas.set_height(height as u32);
+    let (width, height) = drawing_size(rows, cols);
+    let ratio = pixel_ratio();
+    canvas.set_width((width * ratio).round() as u32);
+    canvas.set_height((height * ratio).round() as u32);
     let Some(ctx) = context(canvas) else { return };
+    ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok();
     ctx.set_fill_style_str(paper());
     ctx.fill_rect(0.0, 0.0, width, height);
     ctx.set_fill_style_str(ink());
@@ -40,16 +74,11 @@ fn draw_heatmap(
     ctx.fill_text(&fit_title(&plot.title, width - 8.0), 4.0, 16.0)
         .ok();
 
-    if w > 0
-        && h > 0
-        && pixels.len() == w * h * 4
-        && let Ok(image) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
-            Clamped(pixels),
-            w as u32,
-            h as u32,
-        )
-    {
-        ctx.put_image_data(&image, MARGIN_LEFT, MARGIN_TOP).ok();
+    if let Some(cells) = cells {
+        // Each cell is whole CSS pixels: scaled to the screen, it must not blend into the next.
+        ctx.set_image_smoothing_enabled(false);
+        ctx.draw_image_with_html_canvas_element(cells, MARGIN_LEFT, MARGIN_TOP)
+            .ok();
     }
 
     // The hovered token's row and column, in every map at once.
@@ -147,7 +176,9 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
     let cursor = RwSignal::new(None::<(usize, usize)>);
     let (rows, cols) = plot.values.dim();
     let (cell_w, cell_h) = (cell_size(cols) as f64, cell_size(rows) as f64);
-    let drawn = StoredValue::new((plot.clone(), Vec::new()));
+    let drawn = StoredValue::new(plot.clone());
+    // The cells' canvas once made (`Some`, itself `None` for an empty map).
+    let cells = StoredValue::new_local(None::<Option<HtmlCanvasElement>>);
     // A deferred first drawing may find its map already replaced by a newer one: then it has
     // nothing to draw, and must not touch the disposed values.
     let draw = move || {
@@ -158,13 +189,16 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         else {
             return;
         };
-        drawn.try_update_value(|(plot, pixels)| {
-            if pixels.is_empty() {
-                *pixels = heatmap_pixels(plot);
-            }
-        });
-        drawn.try_with_value(|(plot, pixels)| {
-            draw_heatmap(&canvas, plot, pixels, highlight, at);
+        if cells.try_with_value(Option::is_none) == Some(true)
+            && let Some(made) = drawn.try_with_value(cells_canvas)
+        {
+            cells.try_set_value(Some(made));
+        }
+        let Some(Some(made)) = cells.try_get_value() else {
+            return;
+        };
+        drawn.try_with_value(|plot| {
+            draw_heatmap(&canvas, plot, made.as_ref(), highlight, at);
             if plot.testid == "map-softmax" {
                 crate::ui::mark("kernelscope:maps-drawn");
             }
@@ -176,20 +210,16 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         hovered.track();
         cursor.track();
         canvas_ref.track();
-        if drawn.try_with_value(|(_, pixels)| pixels.is_empty()) != Some(false) {
+        if cells.try_with_value(Option::is_none) != Some(false) {
             set_timeout(draw, std::time::Duration::ZERO);
         } else {
             draw();
         }
     });
+    let (width, height) = drawing_size(rows, cols);
     let cell_at = move |ev: &web_sys::MouseEvent| -> Option<(usize, usize)> {
         let canvas = canvas_ref.get_untracked()?;
-        let (x, y) = drawing_point(
-            ev,
-            &canvas,
-            f64::from(canvas.width()),
-            f64::from(canvas.height()),
-        );
+        let (x, y) = drawing_point(ev, &canvas, width, height);
         let (x, y) = (x - MARGIN_LEFT, y - MARGIN_TOP);
         if x < 0.0 || y < 0.0 {
             return None;
@@ -249,7 +279,8 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
     view! {
         <figure class="plot heatmap" data-testid=plot.testid.clone() data-rows=rows data-cols=cols title=plot.title.clone()
             data-values=values_json(&plot.values) data-max=format!("{max}")>
-            <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria
+            // Shown at its drawing's size (or narrower); the canvas holds it at the screen's density.
+            <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria style=format!("width: {width}px")
                 on:mousemove=on_move on:mouseleave=move |_| hovered.set(None) on:keydown=on_key></canvas>
             <figcaption>
                 <span class="readout" aria-live="polite" data-testid="readout">{readout}</span>
