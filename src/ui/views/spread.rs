@@ -74,7 +74,7 @@ pub(super) fn SpreadView(
     view! {
         <Explained formula=SPREAD_FORMULA>
                 "Swap one layer's softmax for a linear map and run the rest of the model unchanged: the hidden states of that layer and every later one move, "
-                "and so does the mean-pooled sentence vector (cosine 1: unchanged). Choose the layer above."
+                "and so does the mean-pooled sentence vector (cosine 1: unchanged). Choose the layer in the controls."
             </Explained>
         {progress_note(engine, id, Task::Spread)}
         <div class="cards">
