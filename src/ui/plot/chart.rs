@@ -17,6 +17,15 @@ fn write(ctx: &web_sys::CanvasRenderingContext2d, b: &TextBox) {
     ctx.fill_text(&b.text, b.x, b.y + b.h - 3.0).ok();
 }
 
+/// Each series' colour, from its palette place (`Series::slot`).
+fn series_colours(plot: &ChartPlot) -> Vec<String> {
+    plot.series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| series_colour(s.colour_slot(i)))
+        .collect()
+}
+
 fn draw_chart(
     canvas: &HtmlCanvasElement,
     plot: &ChartPlot,
@@ -39,9 +48,10 @@ fn draw_chart(
     ctx.set_font(&format!("{TITLE_FONT}px system-ui, sans-serif"));
     write(&ctx, &layout.title);
     ctx.set_font(&format!("{LABEL_FONT}px system-ui, sans-serif"));
-    let colour_of = |i: usize| series_colour(plot.series.get(i).map_or(i, |s| s.colour_slot(i)));
+    let colours = series_colours(plot);
+    let colour_of = |i: usize| colours.get(i).map_or(ink(), String::as_str);
     for (i, b) in &layout.legend {
-        ctx.set_fill_style_str(&colour_of(*i));
+        ctx.set_fill_style_str(colour_of(*i));
         ctx.fill_rect(b.x - SWATCH - 3.0, b.y + 2.0, SWATCH, SWATCH);
         ctx.set_fill_style_str(ink());
         write(&ctx, b);
@@ -109,7 +119,7 @@ fn draw_chart(
         let colour = colour_of(i);
         if let Some(band) = &s.band {
             ctx.set_global_alpha(0.2);
-            ctx.set_fill_style_str(&colour);
+            ctx.set_fill_style_str(colour);
             ctx.begin_path();
             let top: Vec<_> = band
                 .iter()
@@ -131,8 +141,8 @@ fn draw_chart(
             ctx.fill();
             ctx.set_global_alpha(1.0);
         }
-        ctx.set_stroke_style_str(&colour);
-        ctx.set_fill_style_str(&colour);
+        ctx.set_stroke_style_str(colour);
+        ctx.set_fill_style_str(colour);
         ctx.set_line_width(1.5);
         if s.scatter {
             // A few points are drawn large and solid; a dense cloud smaller and translucent, so
@@ -174,7 +184,7 @@ fn draw_chart(
         }
     }
     for (i, b) in &layout.point_labels {
-        ctx.set_fill_style_str(&colour_of(*i));
+        ctx.set_fill_style_str(colour_of(*i));
         write(&ctx, b);
     }
     if let Some((si, pi)) = cursor
@@ -277,13 +287,7 @@ pub fn Chart(plot: ChartPlot) -> impl IntoView {
     };
     let series_json = super::json::series(&plot.series);
     // Each series' colour, for the test that a map keeps one colour across the page's charts.
-    let colours: Vec<String> = plot
-        .series
-        .iter()
-        .enumerate()
-        .map(|(i, s)| series_colour(s.colour_slot(i)))
-        .collect();
-    let colours = super::json::strings(colours.iter().map(String::as_str));
+    let colours = super::json::strings(series_colours(&plot).iter().map(String::as_str));
     let aria = format!(
         "{}: {} against {}; focus it and use the arrow keys to read values",
         plot.title, plot.y_label, plot.x_label

@@ -20,7 +20,7 @@ mod chart;
 mod heatmap;
 
 pub use colour::ColourScale;
-pub use data::{ChartPlot, MatrixPlot, Series, keep, keep_rows, map_slot};
+pub use data::{ChartPlot, MatrixPlot, Series, keep, keep_rows};
 pub use scales::fmt;
 
 #[cfg(target_arch = "wasm32")]

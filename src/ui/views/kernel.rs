@@ -34,7 +34,6 @@ pub(super) fn KernelView(
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let slot = map_slot(i);
             let Some(kernel) = m.kernel.as_ref() else {
                 return view! { <p class="explain">"The kernel pairs are computed on this view only."</p> }.into_any();
             };
@@ -92,8 +91,9 @@ pub(super) fn KernelView(
                                 // ± one sd; on the log axis the lower edge stops at a tenth of the mean.
                                 band: Some(sweep.iter().map(|e| (e.m as f64, (e.mean - e.spread).max(0.1 * e.mean), e.mean + e.spread)).collect()),
                                 scatter: false,
-                                slot: Some(slot),
-                            }],
+                                slot: None,
+                            }
+                            .of_map(i)],
                             log_x: true,
                             log_y: true,
                             diagonal: false,

@@ -9,7 +9,7 @@ use ndarray::Array2;
 use super::Analysis;
 use super::client::{EngineLink, Overview};
 use super::plot::{
-    Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt, keep, keep_rows, map_slot,
+    Chart, ChartPlot, ColourScale, Heatmap, MatrixPlot, Series, fmt, keep, keep_rows,
 };
 use crate::engine::protocol::Task;
 use crate::engine::report::{OVERVIEW_LIMIT, SPECTRUM_LIMIT};
