@@ -573,3 +573,43 @@ test('five quick edits: only the last state’s maps are drawn', async () => {
     await browser.close();
   }
 });
+
+test('the page reads and tabs in one order: the text, the views, then the controls; side by side when wide', async () => {
+  const browser = await launch(configurations[1]);
+  try {
+    const { page, errors } = await openPage(browser.context);
+    await page.goto(server.url);
+    await settled(page, 'map-softmax');
+    const box = async (selector) => page.locator(selector).first().boundingBox();
+    for (const [width, height, label] of [[390, 844, 'phone'], [1440, 900, 'desktop']]) {
+      await page.setViewportSize({ width, height });
+      const [text, views, controls] = [await box('.workspace > .text'), await box('.workspace > .views'), await box('.controls')];
+      if (label === 'phone') {
+        assert.ok(text.y + text.height <= views.y + 1, `${label}: the views follow the text (${text.y + text.height}, ${views.y})`);
+        assert.ok(views.y + views.height <= controls.y + 1, `${label}: the controls follow the views (${views.y + views.height}, ${controls.y})`);
+      } else {
+        assert.ok(text.x + text.width <= views.x, `${label}: the views sit beside the text`);
+        assert.ok(Math.abs(text.y - views.y) <= 1, `${label}: the text and the views start level (${text.y}, ${views.y})`);
+        assert.ok(controls.x < views.x && controls.y >= text.y + text.height, `${label}: the controls sit under the text`);
+        // The text's row is only as tall as the text: the controls follow it closely.
+        assert.ok(controls.y - (text.y + text.height) <= 40, `${label}: gap above the controls ${controls.y - (text.y + text.height)} px`);
+      }
+      // The keyboard takes the same order: from the text box, Tab reaches a view's tab before any control.
+      await page.getByTestId('text').focus();
+      let reached = null;
+      for (let i = 0; i < 300 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => {
+          const el = document.activeElement;
+          if (el?.closest('.workspace > .views')) return 'views';
+          if (el?.closest('.workspace > .sidebar')) return 'controls';
+          return null;
+        });
+      }
+      assert.equal(reached, 'views', `${label}: Tab from the text reaches the views first`);
+    }
+    assert.deepEqual(errors, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});

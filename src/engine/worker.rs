@@ -49,7 +49,7 @@ impl Host for Reply {
     }
 
     async fn breathe(&self) {
-        browser::sleep_ms(0).await;
+        browser::yield_to_events().await;
     }
 
     fn now_ms(&self) -> f64 {

@@ -198,18 +198,20 @@ fn App() -> impl IntoView {
         {refused}
         // The lesson leads: above the text and the views, at any width.
         {lesson}
+        // In the order a reader (and the keyboard) takes them: the text, what it shows, then
+        // the controls. The stylesheet sets the text and the controls side by side on wide screens.
         <div class="workspace">
+            <panels::TextPanel state=state draft=draft engine=engine hovered=hovered />
+            <main class="views">
+                <views::ViewTabs state=state />
+                {body}
+            </main>
             <aside class="sidebar">
-                <panels::TextPanel state=state draft=draft engine=engine hovered=hovered />
                 <panels::Controls state=state />
                 <panels::Share state=state />
                 <panels::BackendPanel status=engine.backend state=state />
                 <About />
             </aside>
-            <main class="views">
-                <views::ViewTabs state=state />
-                {body}
-            </main>
         </div>
     }
     .into_any()

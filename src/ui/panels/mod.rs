@@ -1,4 +1,4 @@
-//! The sidebar's panels: the text and its tokens, the controls, sharing, and the engine choice.
+//! The panels beside the views: the text and its tokens, the controls, sharing, and the engine choice.
 
 mod backend;
 mod controls;
