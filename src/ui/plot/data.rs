@@ -5,7 +5,7 @@ use std::sync::Arc;
 use ndarray::Array2;
 
 use super::colour::ColourScale;
-use super::scales::cell_size;
+use super::scales::{cell_size, grid_size};
 
 /// A matrix to draw, with the labels of its rows and columns.
 #[derive(Clone)]
@@ -43,7 +43,7 @@ pub fn values_json(values: &Array2<f64>) -> Option<String> {
 pub fn heatmap_pixels(plot: &MatrixPlot) -> Vec<u8> {
     let (rows, cols) = plot.values.dim();
     let (cell_w, cell_h) = (cell_size(cols), cell_size(rows));
-    let (w, h) = (cols * cell_w, rows * cell_h);
+    let (w, h) = grid_size(rows, cols);
     let mut rgba = vec![0u8; w * h * 4];
     for ((i, j), &v) in plot.values.indexed_iter() {
         let c = plot.scale.colour(v);

@@ -8,7 +8,7 @@ use web_sys::HtmlCanvasElement;
 use super::canvas::{context, drawing_point, export_png, ink, paper, pixel_ratio};
 use super::data::{MatrixPlot, heatmap_pixels, values_json};
 use super::layout::fit_title;
-use super::scales::{cell_size, clip, fmt};
+use super::scales::{cell_size, clip, fmt, grid_size};
 
 const MARGIN_LEFT: f64 = 84.0;
 const MARGIN_TOP: f64 = 28.0;
@@ -19,7 +19,7 @@ const BAR_LABELS: f64 = 44.0;
 
 /// The drawing's width and height (CSS pixels) for a map of `rows` × `cols`.
 fn drawing_size(rows: usize, cols: usize) -> (f64, f64) {
-    let (w, h) = (cols * cell_size(cols), rows * cell_size(rows));
+    let (w, h) = grid_size(rows, cols);
     (
         MARGIN_LEFT + w as f64 + BAR_GAP + BAR_WIDTH + BAR_LABELS,
         MARGIN_TOP + h as f64 + MARGIN_BOTTOM,
@@ -30,7 +30,7 @@ fn drawing_size(rows: usize, cols: usize) -> (f64, f64) {
 /// into each redraw (hover) at the screen's pixel density.
 fn cells_canvas(plot: &MatrixPlot) -> Option<HtmlCanvasElement> {
     let (rows, cols) = plot.values.dim();
-    let (w, h) = (cols * cell_size(cols), rows * cell_size(rows));
+    let (w, h) = grid_size(rows, cols);
     let pixels = heatmap_pixels(plot);
     if w == 0 || h == 0 || pixels.len() != w * h * 4 {
         return None;
@@ -59,7 +59,7 @@ fn draw_heatmap(
 ) {
     let (rows, cols) = plot.values.dim();
     let (cell_w, cell_h) = (cell_size(cols), cell_size(rows));
-    let (w, h) = (cols * cell_w, rows * cell_h);
+    let (w, h) = grid_size(rows, cols);
     let (width, height) = drawing_size(rows, cols);
     let ratio = pixel_ratio();
     canvas.set_width((width * ratio).round() as u32);

@@ -7,6 +7,11 @@ pub fn cell_size(count: usize) -> usize {
     (240 / count.max(1)).clamp(1, 22)
 }
 
+/// The pixel width and height of the cells of a `rows` × `cols` map.
+pub fn grid_size(rows: usize, cols: usize) -> (usize, usize) {
+    (cols * cell_size(cols), rows * cell_size(rows))
+}
+
 /// Short, exact-enough text for a value.
 pub fn fmt(v: f64) -> String {
     if !v.is_finite() {
