@@ -199,7 +199,7 @@ fn App() -> impl IntoView {
         // The lesson leads: above the text and the views, at any width.
         {lesson}
         // In the order a reader (and the keyboard) takes them: the text, what it shows, then
-        // the controls. The stylesheet sets the text and the controls side by side on wide screens.
+        // the controls. On wide screens the stylesheet puts the views beside the other two.
         <div class="workspace">
             <panels::TextPanel state=state draft=draft engine=engine hovered=hovered />
             <main class="views">

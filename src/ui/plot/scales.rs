@@ -254,5 +254,7 @@ mod tests {
         assert_eq!(cell_size(1), 22);
         assert_eq!(cell_size(24), 10);
         assert_eq!(cell_size(1000), 1);
+        // 17 tokens by 1057 Taylor features: 14 px rows, 1 px columns.
+        assert_eq!(grid_size(17, 1057), (1057, 17 * 14));
     }
 }
