@@ -607,6 +607,14 @@ test('the page reads and tabs in one order: the text, the views, then the contro
         });
       }
       assert.equal(reached, 'views', `${label}: Tab from the text reaches the views first`);
+      // Past the token chips, one stop lets the keyboard jump over the views to the controls.
+      const skip = page.getByTestId('skip-to-controls');
+      await skip.focus();
+      assert.ok((await skip.boundingBox()).width > 20, `${label}: the skip button shows while focused`);
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Tab');
+      const inControls = await page.evaluate(() => Boolean(document.activeElement?.closest('.controls')));
+      assert.ok(inControls, `${label}: after the skip, Tab is in the controls`);
     }
     assert.deepEqual(errors, [], 'no console errors');
   } finally {

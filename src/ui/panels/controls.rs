@@ -39,7 +39,7 @@ pub fn Controls(state: RwSignal<AppState>) -> impl IntoView {
     let number = |ev: &leptos::ev::Event| event_target_value(ev).trim().parse::<f64>().ok();
 
     view! {
-        <section class="panel controls" aria-labelledby="controls-title">
+        <section class="panel controls" id="controls" tabindex="-1" aria-labelledby="controls-title">
             <h2 id="controls-title">"Controls"</h2>
             <div class="row">
                 <label>"Layer "

@@ -106,7 +106,23 @@ pub fn TextPanel(
             <div class="chips" data-testid="tokens" role="group" aria-label="Tokens">
                 <For each=chips key=|c| c.clone() children=chip />
             </div>
+            // The views come next in the page's order, with dozens of stops; a keyboard user who
+            // wants the controls jumps past them. Shown only while focused.
+            <button class="skip" data-testid="skip-to-controls" on:click=|_| focus_controls()>
+                "Skip to the controls"
+            </button>
         </section>
+    }
+}
+
+/// Move the keyboard's focus to the controls panel (the next Tab reaches its first control).
+fn focus_controls() {
+    use wasm_bindgen::JsCast;
+    if let Some(controls) = document()
+        .get_element_by_id("controls")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = controls.focus();
     }
 }
 
