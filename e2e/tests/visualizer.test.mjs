@@ -405,6 +405,22 @@ for (const configuration of configurations) {
           // The page never scrolls sideways; a wide map or table scrolls inside its own box.
           const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           assert.ok(sideways <= 1, `${view} at ${width} px scrolls sideways by ${sideways} px`);
+          if (view === 'kernel') {
+            // Taylor's φ(q) (1,057 features) is too wide to shrink legibly: it keeps its drawing's
+            // size and scrolls in its own frame, and the keyboard's End brings the last column into view.
+            const wide = page.getByTestId('features-taylor');
+            const [shown, drawn, hidden] = await wide
+              .locator('canvas')
+              .evaluate((c) => [c.getBoundingClientRect().width, c.width / devicePixelRatio, c.parentElement.scrollWidth - c.parentElement.clientWidth]);
+            assert.ok(Math.abs(shown - drawn) <= 1 && hidden > 100, `Taylor's φ(q) is shown at ${shown} of ${drawn} px, ${hidden} px of it scrolled`);
+            await wide.locator('canvas').focus();
+            await page.keyboard.press('End');
+            assert.match(await wide.getByTestId('readout').textContent(), /column 1056 /);
+            const scrolled = await wide.locator('canvas').evaluate((c) => c.parentElement.scrollLeft);
+            assert.ok(scrolled > 100, `End scrolls the frame to the last column (${scrolled} px)`);
+            // Every narrower map still shrinks to its column, as before.
+            assert.equal(await page.locator('figure.heatmap.wide').count(), 1, 'only Taylor’s φ(q) scrolls');
+          }
           if (view === 'maps' && label === 'desktop') {
             // At desktop width the comparison of five maps fits its column without scrolling.
             const hidden = await page.getByTestId('compare-maps').evaluate((t) => t.scrollWidth - t.clientWidth);

@@ -16,6 +16,9 @@ const MARGIN_BOTTOM: f64 = 74.0;
 const BAR_WIDTH: f64 = 12.0;
 const BAR_GAP: f64 = 36.0;
 const BAR_LABELS: f64 = 44.0;
+/// Shrunk into a card of about 540 px, a wider drawing's labels become too small to read (the
+/// Taylor map's 1,057 features): such a map keeps its size and scrolls in a frame of its own.
+const SCROLL_ABOVE: f64 = 640.0;
 
 /// The drawing's width and height (CSS pixels) for a map of `rows` × `cols`.
 fn drawing_size(rows: usize, cols: usize) -> (f64, f64) {
@@ -243,10 +246,22 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
             "ArrowLeft" => (i, j.saturating_sub(1)),
             "ArrowRight" => (i, (j + 1).min(cols.saturating_sub(1))),
             "Home" => (0, 0),
+            "End" => (i, cols.saturating_sub(1)),
             _ => return,
         };
         ev.prevent_default();
         cursor.set(Some(next));
+        // In a scrolling frame, bring the chosen column into view.
+        if let Some(frame) = canvas_ref.get_untracked().and_then(|c| c.parent_element()) {
+            let x = MARGIN_LEFT + (next.1 as f64 + 0.5) * cell_w;
+            let (left, shown) = (
+                f64::from(frame.scroll_left()),
+                f64::from(frame.client_width()),
+            );
+            if x < left || x > left + shown {
+                frame.set_scroll_left((x - shown / 2.0).max(0.0) as i32);
+            }
+        }
     };
     let values = plot.values.clone();
     let labels = (plot.row_labels.clone(), plot.col_labels.clone());
@@ -276,12 +291,19 @@ pub fn Heatmap(plot: MatrixPlot, hovered: RwSignal<Option<usize>>) -> impl IntoV
         "{}: a {rows} by {cols} heatmap of {}; focus it and use the arrow keys to read values",
         plot.title, plot.unit
     );
+    let class = if width > SCROLL_ABOVE {
+        "plot heatmap wide"
+    } else {
+        "plot heatmap"
+    };
     view! {
-        <figure class="plot heatmap" data-testid=plot.testid.clone() data-rows=rows data-cols=cols title=plot.title.clone()
+        <figure class=class data-testid=plot.testid.clone() data-rows=rows data-cols=cols title=plot.title.clone()
             data-values=values_json(&plot.values) data-max=format!("{max}")>
             // Shown at its drawing's size (or narrower); the canvas holds it at the screen's density.
-            <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria style=format!("width: {width}px")
-                on:mousemove=on_move on:mouseleave=move |_| hovered.set(None) on:keydown=on_key></canvas>
+            <div class="frame">
+                <canvas node_ref=canvas_ref tabindex="0" role="img" aria-label=aria style=format!("width: {width}px")
+                    on:mousemove=on_move on:mouseleave=move |_| hovered.set(None) on:keydown=on_key></canvas>
+            </div>
             <figcaption>
                 <span class="readout" aria-live="polite" data-testid="readout">{readout}</span>
                 <button class="export" on:click=export>"Export PNG"</button>
