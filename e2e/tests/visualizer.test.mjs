@@ -422,6 +422,16 @@ for (const configuration of configurations) {
             assert.equal(await page.locator('figure.heatmap.wide').count(), 1, 'only Taylor’s φ(q) scrolls');
           }
           if (view === 'maps' && label === 'desktop') {
+            // Trig RFF's weights go to zero or below where softmax's do not, so its KL is ∞ on every
+            // row of this head: the table says so, and a map infinite on any row is never the best KL.
+            const kl = await page
+              .locator('[data-testid="compare-maps"] td[data-column="kl"]')
+              .evaluateAll((cells) => cells.map((td) => [td.textContent, td.classList.contains('best')]));
+            assert.ok(kl.some(([text]) => /^∞ \(all \d+ rows\)$/.test(text)), `a map infinite on every row: ${kl}`);
+            for (const [text, best] of kl) {
+              assert.ok(!(best && text.includes('∞')), `${text} is not the best KL`);
+              assert.ok(!text.startsWith('-0.0000'), `no negative zero: ${text}`);
+            }
             // At desktop width the comparison of five maps fits its column without scrolling.
             const hidden = await page.getByTestId('compare-maps').evaluate((t) => t.scrollWidth - t.clientWidth);
             assert.ok(hidden <= 1, `the maps' comparison hides ${hidden} px at ${width} px`);

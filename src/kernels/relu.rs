@@ -16,7 +16,7 @@ pub const RELU_SQUARED_FORMULA: &str = "<math><mi>φ</mi><mo>(</mo><mi>x</mi><mo
 
 impl FeatureMap for Relu {
     fn name(&self) -> String {
-        "relu".into()
+        "ReLU".into()
     }
     fn feature_dim(&self, d: usize) -> usize {
         d
@@ -31,7 +31,7 @@ impl FeatureMap for Relu {
 
 impl FeatureMap for ReluSquared {
     fn name(&self) -> String {
-        "relu²".into()
+        "ReLU²".into()
     }
     fn feature_dim(&self, d: usize) -> usize {
         d

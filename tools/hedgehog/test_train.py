@@ -1,5 +1,5 @@
 """The hand-written Hedgehog gradient agrees with finite differences, in both masks, with and
-without total variation in the loss.
+without total variation in the loss, for the shipped map and the normalised ones tune.py measures.
 
     python -m unittest tools/hedgehog/test_train.py
 """
@@ -21,7 +21,9 @@ def shifted(x, index, by):
 
 
 class Gradient(unittest.TestCase):
-    def check(self, causal, tv_weight=None):
+    def check(self, causal, tv_weight=None, normalise=None):
+        train.NORMALISE = normalise
+        self.addCleanup(setattr, train, "NORMALISE", None)
         rng = np.random.default_rng(1)
         heads, d, width = 2, train.HEAD_DIM, 5
         items = [(rng.standard_normal((heads, n, d)) * 0.7, rng.standard_normal((heads, n, d)) * 0.7) for n in (6, 4)]
@@ -53,6 +55,14 @@ class Gradient(unittest.TestCase):
 
     def test_causal_with_tv(self):
         self.check(True, np.array([0.0, 10.0]))
+
+    def test_softmax_over_each_half(self):
+        self.check(False, np.array([0.0, 10.0]), "halves")
+        self.check(True, None, "halves")
+
+    def test_softmax_over_all_features(self):
+        self.check(False, np.array([0.0, 10.0]), "all")
+        self.check(True, None, "all")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,14 @@
                                                      # from the trained 128-feature map
     python tools/hedgehog/tune.py [LAYER] --tv [--wide]  # the weight of TV in the loss, on every head
                                                          # and on the sharp heads alone
+    python tools/hedgehog/tune.py [LAYER] --normalised   # the map normalised over its features
+                                                         # (train.NORMALISE), on the presets too
 
 Trains every head of one layer under each candidate and prints the mean total variation on the
 validation sequences; train.py's STEPS, BATCH, learning rates, STARTS, TV_WEIGHT and SHARP_TV are
 the winners. Each figure quoted in train.py was measured with the other settings of its time.
+--normalised chose nothing: it measures forms the shipped map does not take (README, "Tried and
+not enough").
 """
 
 import math
@@ -49,13 +53,34 @@ def validation_tv(valid_heads, w, b):
     return validation_metrics(valid_heads, w, b)[0]
 
 
+def normalised(layer, train_heads, valid_heads, preset_heads):
+    """Each form of train.NORMALISE trained alike (the schedule, starts and TV as shipped; no start
+    cut from a wider map): mean TV on the validation rows, on the presets' rows (the bar), on the
+    long paragraph, and the presets' mean taken one sentence at a time."""
+    for form in (None, "halves", "all"):
+        T.NORMALISE = form
+        t0 = time.time()
+        w, b = T.train_layer(train_heads, 32, False, T.SEED + layer)
+        valid = validation_tv(valid_heads, w, b).mean()
+        rows = validation_tv(preset_heads, w, b).mean()
+        each = [validation_tv([qk], w, b).mean() for qk in preset_heads]
+        print(f"layer {layer}, normalised over {form or 'nothing (shipped)'}: validation mean TV {valid:.4f}; presets"
+              f" {rows:.4f}, the paragraph {each[-1]:.4f}, one sentence at a time {np.mean(each):.4f}"
+              f" ({time.time() - t0:.0f} s)", flush=True)
+    T.NORMALISE = None
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     layer = int(args[0]) if args else 0
     tokenizer = T.C.reference_tokenizer()
     weights = T.model_golden.shipped_weights(T.ROOT / "assets")
-    train, _, _ = T.corpus(tokenizer, tuning=True)
+    train, _, presets = T.corpus(tokenizer, tuning=True)
     train_heads = [s[layer] for s in T.heads_of(weights, train)]
+    if "--normalised" in sys.argv:
+        valid_heads = [s[layer] for s in T.heads_of(weights, T.validation(tokenizer))]
+        normalised(layer, train_heads, valid_heads, [s[layer] for s in T.heads_of(weights, presets)])
+        return
     if "--tv" in sys.argv:
         # 150 validation sequences here: the TV weight was the first setting judged by the worst
         # head as well, and that needs more rows per head than the mean does.

@@ -74,6 +74,7 @@ type Score = fn(&MapSummary, f64) -> f64;
 #[component]
 fn CompareMaps(analysis: Analysis) -> impl IntoView {
     let summary = analysis.summary.clone();
+    let rows_in_all = analysis.report.n;
     let names: Vec<(String, String)> = analysis
         .report
         .maps
@@ -85,7 +86,14 @@ fn CompareMaps(analysis: Analysis) -> impl IntoView {
     // Per column: a value per map, lower is better (entropy: its distance from softmax's).
     let columns: [(&str, Score); 4] = [
         ("entropy", |m, soft| (m.mean_entropy - soft).abs()),
-        ("kl", |m, _| m.mean_kl),
+        // A map that misses a key softmax attends to (KL ∞ on that row) is never the best.
+        ("kl", |m, _| {
+            if m.infinite_kl_rows > 0 {
+                f64::INFINITY
+            } else {
+                m.mean_kl
+            }
+        }),
         ("tv", |m, _| m.mean_tv),
         ("output", |m, _| m.output_error),
     ];
@@ -129,10 +137,7 @@ fn CompareMaps(analysis: Analysis) -> impl IntoView {
             let values = shown(m);
             let cells = (0..4)
                 .map(|c| {
-                    let mut text = fmt(values[c]);
-                    if c == 1 && m.infinite_kl_rows > 0 {
-                        text.push_str(&format!(" (+{} rows ∞)", m.infinite_kl_rows));
-                    }
+                    let text = if c == 1 { kl_text(m, rows_in_all) } else { fmt(values[c]) };
                     view! {
                         <td class:best=best[c] == Some(i) data-column=columns[c].0 data-value=values[c].to_string()>
                             <span class="bar" style=bar(values[c], c)></span>
@@ -147,7 +152,7 @@ fn CompareMaps(analysis: Analysis) -> impl IntoView {
     view! {
         // It scrolls sideways at phone width, so it takes the keyboard's focus too.
         <table class="compare" data-testid="compare-maps" tabindex="0">
-            <caption>"The chosen maps on this head, side by side (best of each column in bold; entropy: closest to softmax's)"</caption>
+            <caption>"The chosen maps on this head, side by side (best of each column in bold; entropy: closest to softmax's; KL: of the maps finite on every row)"</caption>
             <thead><tr><th scope="col">"map"</th><th scope="col">"mean entropy (nats)"</th><th scope="col">"mean KL"</th><th scope="col">"mean TV"</th><th scope="col">"output error"</th></tr></thead>
             <tbody>
                 <tr data-testid="compare-softmax">

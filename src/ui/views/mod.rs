@@ -14,7 +14,7 @@ use super::plot::{
 use crate::engine::protocol::Task;
 use crate::engine::report::{OVERVIEW_LIMIT, SPECTRUM_LIMIT};
 use crate::engine::session::{AGAINST_M_SEEDS, SWEEP_LENGTHS};
-use crate::engine::summary::WonBack;
+use crate::engine::summary::{MapSummary, WonBack};
 use crate::metrics::KernelComparison;
 use crate::state::{AppState, View};
 
@@ -122,20 +122,26 @@ fn token_plot(
     }
 }
 
+/// A map's mean KL over the rows where it is finite, and how many rows it is infinite on
+/// (a row where the map gives no weight to a key softmax attends to); of `rows` in all.
+fn kl_text(m: &MapSummary, rows: usize) -> String {
+    match m.infinite_kl_rows {
+        0 => fmt(m.mean_kl),
+        all if all >= rows => format!("∞ (all {all} rows)"),
+        1 => format!("{} (+1 row ∞)", fmt(m.mean_kl)),
+        some => format!("{} (+{some} rows ∞)", fmt(m.mean_kl)),
+    }
+}
+
 /// The read-outs of one map, as printed under it.
 fn summary_text(analysis: &Analysis, key: &str) -> String {
     let Some(m) = analysis.summary.maps.iter().find(|m| m.key == key) else {
         return String::new();
     };
     let mut s = format!(
-        "mean entropy {} nats · mean KL {}{} · mean TV {} · output error {} (relative)",
+        "mean entropy {} nats · mean KL {} · mean TV {} · output error {} (relative)",
         fmt(m.mean_entropy),
-        fmt(m.mean_kl),
-        if m.infinite_kl_rows > 0 {
-            format!(" (+{} rows ∞)", m.infinite_kl_rows)
-        } else {
-            String::new()
-        },
+        kl_text(m, analysis.report.n),
         fmt(m.mean_tv),
         fmt(m.output_error),
     );
