@@ -4,6 +4,7 @@
 //! The math (`engine`) never touches the DOM; the UI (`ui`) never does math.
 
 pub mod attention;
+pub mod decimal;
 pub mod engine;
 pub mod kernels;
 pub mod lesson;

@@ -2,6 +2,8 @@
 //! The model loader and forward pass against an independent float64 numpy forward pass
 //! (tools/model/tiny_golden.py) on a tiny random BERT stored in every encoding the format has.
 
+#[path = "common/decimals.rs"]
+mod decimals;
 #[path = "common/products.rs"]
 mod products;
 
@@ -221,4 +223,10 @@ fn bad_input_and_bad_files_are_errors_not_panics() {
 fn the_matrix_product_matches_a_float64_loop() {
     products::check_products();
     products::check_activations();
+}
+
+/// The model file's metadata, the link and the controls read numbers through `decimal::parse`.
+#[test]
+fn decimal_numbers_read_as_rusts_parser_reads_them() {
+    decimals::check_decimals();
 }

@@ -2,6 +2,8 @@
 //! (SwiftShader here). Run by `wasm-bindgen-test-runner` through chromedriver.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "common/decimals.rs"]
+mod decimals;
 #[path = "common/gpu_cases.rs"]
 mod gpu_cases;
 #[path = "common/products.rs"]
@@ -41,6 +43,11 @@ async fn auto_starts_on_webgpu_and_cpu_when_chosen() {
 fn the_simd_matrix_product_and_activations_match_float64() {
     products::check_products();
     products::check_activations();
+}
+
+#[wasm_bindgen_test]
+fn decimal_numbers_read_through_javascript_match_rusts_parser() {
+    decimals::check_decimals();
 }
 
 #[wasm_bindgen_test]

@@ -67,8 +67,8 @@ macro_rules! feature_maps {
 macro_rules! features_wgsl {
     ($($file:literal),+) => {
         concat!(
-            include_str!("../../shaders/features_interface.wgsl"),
-            $(include_str!(concat!("../../shaders/", $file))),+
+            include_str!(concat!(env!("OUT_DIR"), "/shaders/features_interface.wgsl")),
+            $(include_str!(concat!(env!("OUT_DIR"), "/shaders/", $file))),+
         )
     };
 }

@@ -412,11 +412,11 @@ fn f32s(data: &[u8]) -> Vec<f32> {
 }
 
 fn metadata_number(metadata: &HashMap<String, String>, key: &str) -> Result<f64, ModelError> {
-    metadata
+    let text = metadata
         .get(key)
-        .ok_or_else(|| ModelError::Metadata(format!("lacks \"{key}\"")))?
-        .parse::<f64>()
-        .map_err(|_| ModelError::Metadata(format!("\"{key}\" is not a number")))
+        .ok_or_else(|| ModelError::Metadata(format!("lacks \"{key}\"")))?;
+    crate::decimal::parse(text)
+        .ok_or_else(|| ModelError::Metadata(format!("\"{key}\" is not a number")))
 }
 
 impl Weights {

@@ -217,7 +217,11 @@ fn flag(value: &str) -> Option<bool> {
 }
 
 fn number<T: std::str::FromStr + PartialOrd>(value: &str, lo: T, hi: T) -> Option<T> {
-    value.parse::<T>().ok().filter(|x| *x >= lo && *x <= hi)
+    within(value.parse::<T>().ok(), lo, hi)
+}
+
+fn within<T: PartialOrd>(value: Option<T>, lo: T, hi: T) -> Option<T> {
+    value.filter(|x| *x >= lo && *x <= hi)
 }
 
 impl AppState {
@@ -323,7 +327,11 @@ impl AppState {
                     Some(o) => state.orthogonal = o,
                     None => reject("is not 0 or 1; using orthogonal features".into()),
                 },
-                "temp" => match number(value, TEMPERATURE_RANGE.0, TEMPERATURE_RANGE.1) {
+                "temp" => match within(
+                    crate::decimal::parse(value),
+                    TEMPERATURE_RANGE.0,
+                    TEMPERATURE_RANGE.1,
+                ) {
                     Some(t) => state.temperature = t,
                     None => reject(format!(
                         "is not a temperature from {} to {}; using 1",

@@ -173,91 +173,136 @@ pub(super) const KERNELS: [(Kernel, &str, &[&str], &[Access]); 15] = [
     (
         Kernel::Scores,
         "scores",
-        &[include_str!("../../../shaders/scores.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/scores.wgsl"
+        ))],
         &[U, R, R, W],
     ),
     (
         Kernel::SoftmaxRows,
         "softmax rows",
-        &[include_str!("../../../shaders/softmax_rows.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/softmax_rows.wgsl"
+        ))],
         &[U, W],
     ),
     (
         Kernel::SoftmaxStreaming,
         "softmax streaming",
-        &[include_str!("../../../shaders/softmax_streaming.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/softmax_streaming.wgsl"
+        ))],
         &[U, R, R, R, W],
     ),
     (
         Kernel::Matmul,
         "matmul",
-        &[include_str!("../../../shaders/matmul.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/matmul.wgsl"
+        ))],
         &[U, R, R, W],
     ),
     (
         Kernel::MatmulTn,
         "matmul tn",
-        &[include_str!("../../../shaders/matmul_tn.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/matmul_tn.wgsl"
+        ))],
         &[U, R, R, W],
     ),
     (
         Kernel::CommonScale,
         "common scale",
-        &[include_str!("../../../shaders/common_scale.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/common_scale.wgsl"
+        ))],
         &[U, W, R],
     ),
     (
         Kernel::AbsPrefix,
         "abs prefix",
-        &[include_str!("../../../shaders/abs_prefix.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/abs_prefix.wgsl"
+        ))],
         &[U, R, W],
     ),
     (
         Kernel::LinearNormalise,
         "linear normalise",
-        &[include_str!("../../../shaders/linear_normalise.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/linear_normalise.wgsl"
+        ))],
         &[U, W, R, R, W],
     ),
     (
         Kernel::ColumnSums,
         "column sums",
-        &[include_str!("../../../shaders/column_sums.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/column_sums.wgsl"
+        ))],
         &[U, R, W],
     ),
     (
         Kernel::LinearReadout,
         "linear readout",
-        &[include_str!("../../../shaders/linear_readout.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/linear_readout.wgsl"
+        ))],
         &[U, R, R, R, R, W, W],
     ),
     (
         Kernel::ChunkStates,
         "chunk states",
-        &[include_str!("../../../shaders/chunk_states.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/chunk_states.wgsl"
+        ))],
         &[U, R, R, W],
     ),
     (
         Kernel::ChunkPrefix,
         "chunk prefix",
-        &[include_str!("../../../shaders/chunk_prefix.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/chunk_prefix.wgsl"
+        ))],
         &[U, W],
     ),
     (
         Kernel::CausalReadout,
         "causal readout",
-        &[include_str!("../../../shaders/causal_readout.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/causal_readout.wgsl"
+        ))],
         &[U, R, R, R, R, R, W, W],
     ),
     (
         Kernel::RowMetrics,
         "row metrics",
-        &[include_str!("../../../shaders/row_metrics.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/row_metrics.wgsl"
+        ))],
         &[U, R, R, W],
     ),
     (
         Kernel::ErrorMaps,
         "error maps",
-        &[include_str!("../../../shaders/error_maps.wgsl")],
+        &[include_str!(concat!(
+            env!("OUT_DIR"),
+            "/shaders/error_maps.wgsl"
+        ))],
         &[U, R, R, W, W],
     ),
 ];

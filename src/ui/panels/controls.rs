@@ -36,7 +36,7 @@ pub fn Controls(state: RwSignal<AppState>) -> impl IntoView {
             }
         })
         .collect_view();
-    let number = |ev: &leptos::ev::Event| event_target_value(ev).trim().parse::<f64>().ok();
+    let number = |ev: &leptos::ev::Event| crate::decimal::parse(event_target_value(ev).trim());
 
     view! {
         <section class="panel controls" id="controls" tabindex="-1" aria-labelledby="controls-title">
