@@ -3,6 +3,13 @@
 //!
 //! The math (`engine`) never touches the DOM; the UI (`ui`) never does math.
 
+/// A kernel's WGSL from `shaders/`, as `build.rs` leaves it (without comments or indentation).
+macro_rules! wgsl {
+    ($file:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/shaders/", $file))
+    };
+}
+
 pub mod attention;
 pub mod decimal;
 pub mod engine;

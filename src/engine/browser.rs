@@ -92,7 +92,8 @@ pub async fn sleep_ms(ms: i32) {
 
 /// Let the event loop run what is queued (the page's newer messages among it), then resume.
 /// The wake-up is a message through a channel of its own, not `setTimeout(0)`: timers set from
-/// timers are clamped to 4 ms after five in a row, and the CPU timing sweep yields 45–75 times in a row.
+/// timers are clamped to 4 ms after five in a row, and the CPU timing sweep yields 45–75 times
+/// in a row.
 pub async fn yield_to_events() {
     let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
         let posted = web_sys::MessageChannel::new().ok().and_then(|channel| {

@@ -173,136 +173,91 @@ pub(super) const KERNELS: [(Kernel, &str, &[&str], &[Access]); 15] = [
     (
         Kernel::Scores,
         "scores",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/scores.wgsl"
-        ))],
+        &[wgsl!("scores.wgsl")],
         &[U, R, R, W],
     ),
     (
         Kernel::SoftmaxRows,
         "softmax rows",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/softmax_rows.wgsl"
-        ))],
+        &[wgsl!("softmax_rows.wgsl")],
         &[U, W],
     ),
     (
         Kernel::SoftmaxStreaming,
         "softmax streaming",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/softmax_streaming.wgsl"
-        ))],
+        &[wgsl!("softmax_streaming.wgsl")],
         &[U, R, R, R, W],
     ),
     (
         Kernel::Matmul,
         "matmul",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/matmul.wgsl"
-        ))],
+        &[wgsl!("matmul.wgsl")],
         &[U, R, R, W],
     ),
     (
         Kernel::MatmulTn,
         "matmul tn",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/matmul_tn.wgsl"
-        ))],
+        &[wgsl!("matmul_tn.wgsl")],
         &[U, R, R, W],
     ),
     (
         Kernel::CommonScale,
         "common scale",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/common_scale.wgsl"
-        ))],
+        &[wgsl!("common_scale.wgsl")],
         &[U, W, R],
     ),
     (
         Kernel::AbsPrefix,
         "abs prefix",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/abs_prefix.wgsl"
-        ))],
+        &[wgsl!("abs_prefix.wgsl")],
         &[U, R, W],
     ),
     (
         Kernel::LinearNormalise,
         "linear normalise",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/linear_normalise.wgsl"
-        ))],
+        &[wgsl!("linear_normalise.wgsl")],
         &[U, W, R, R, W],
     ),
     (
         Kernel::ColumnSums,
         "column sums",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/column_sums.wgsl"
-        ))],
+        &[wgsl!("column_sums.wgsl")],
         &[U, R, W],
     ),
     (
         Kernel::LinearReadout,
         "linear readout",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/linear_readout.wgsl"
-        ))],
+        &[wgsl!("linear_readout.wgsl")],
         &[U, R, R, R, R, W, W],
     ),
     (
         Kernel::ChunkStates,
         "chunk states",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/chunk_states.wgsl"
-        ))],
+        &[wgsl!("chunk_states.wgsl")],
         &[U, R, R, W],
     ),
     (
         Kernel::ChunkPrefix,
         "chunk prefix",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/chunk_prefix.wgsl"
-        ))],
+        &[wgsl!("chunk_prefix.wgsl")],
         &[U, W],
     ),
     (
         Kernel::CausalReadout,
         "causal readout",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/causal_readout.wgsl"
-        ))],
+        &[wgsl!("causal_readout.wgsl")],
         &[U, R, R, R, R, R, W, W],
     ),
     (
         Kernel::RowMetrics,
         "row metrics",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/row_metrics.wgsl"
-        ))],
+        &[wgsl!("row_metrics.wgsl")],
         &[U, R, R, W],
     ),
     (
         Kernel::ErrorMaps,
         "error maps",
-        &[include_str!(concat!(
-            env!("OUT_DIR"),
-            "/shaders/error_maps.wgsl"
-        ))],
+        &[wgsl!("error_maps.wgsl")],
         &[U, R, R, W, W],
     ),
 ];
