@@ -418,7 +418,7 @@ for (const configuration of configurations) {
             assert.match(await wide.getByTestId('readout').textContent(), /column 1056 /);
             const scrolled = await wide.locator('canvas').evaluate((c) => c.parentElement.scrollLeft);
             assert.ok(scrolled > 100, `End scrolls the frame to the last column (${scrolled} px)`);
-            // Every narrower map still shrinks to its column, as before.
+            // No other map on this view is wide enough to need the frame's scrolling.
             assert.equal(await page.locator('figure.heatmap.wide').count(), 1, 'only Taylor’s φ(q) scrolls');
           }
           if (view === 'maps' && label === 'desktop') {

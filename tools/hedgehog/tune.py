@@ -55,16 +55,17 @@ def validation_tv(valid_heads, w, b):
 
 def normalised(layer, train_heads, valid_heads, preset_heads):
     """Each form of train.NORMALISE trained alike (the schedule, starts and TV as shipped; no start
-    cut from a wider map): mean TV on the validation rows, on the presets' rows (the bar), on the
-    long paragraph, and the presets' mean taken one sentence at a time."""
+    cut from a wider map): mean and worst-head TV on the validation rows, mean TV on the presets'
+    rows (the bar), on the long paragraph, and the presets' mean taken one sentence at a time."""
     for form in (None, "halves", "all"):
         T.NORMALISE = form
         t0 = time.time()
         w, b = T.train_layer(train_heads, 32, False, T.SEED + layer)
-        valid = validation_tv(valid_heads, w, b).mean()
+        valid = validation_tv(valid_heads, w, b)
         rows = validation_tv(preset_heads, w, b).mean()
         each = [validation_tv([qk], w, b).mean() for qk in preset_heads]
-        print(f"layer {layer}, normalised over {form or 'nothing (shipped)'}: validation mean TV {valid:.4f}; presets"
+        print(f"layer {layer}, normalised over {form or 'nothing (shipped)'}: validation mean TV {valid.mean():.4f}"
+              f" (worst head {valid.max():.4f}); presets"
               f" {rows:.4f}, the paragraph {each[-1]:.4f}, one sentence at a time {np.mean(each):.4f}"
               f" ({time.time() - t0:.0f} s)", flush=True)
     T.NORMALISE = None
