@@ -10,11 +10,13 @@
                                                          # (train.NORMALISE), on the presets too
     python tools/hedgehog/tune.py [LAYER] --prose        # trained on prose documents alone
     python tools/hedgehog/tune.py [LAYER] --oracle       # trained on the presets themselves
+    python tools/hedgehog/tune.py --fit                  # the shipped weights on their training
+                                                         # rows and on held-out rows, by kind
 
 Trains every head of one layer under each candidate and prints the mean total variation on the
 validation sequences; train.py's STEPS, BATCH, learning rates, STARTS, TV_WEIGHT and SHARP_TV are
 the winners. Each figure quoted in train.py was measured with the other settings of its time.
---normalised, --prose and --oracle chose nothing: they measure why the presets' bar is missed
+--normalised, --prose, --oracle and --fit chose nothing: they measure why the presets' bar is missed
 (README, "Tried and not enough").
 """
 
@@ -104,11 +106,31 @@ def oracle(layer, preset_heads):
           f" the paragraph {each[-1]:.4f} ({time.time() - t0:.0f} s)", flush=True)
 
 
+def fit(tokenizer, weights):
+    """The shipped maps' mean TV over all layers and heads, on the rows they were trained on and
+    on held-out rows, by kind of text and length (train.LENGTH_BANDS): whether they underfit
+    (the two close) or overfit (training rows far lower)."""
+    train, held, _ = T.corpus(tokenizer)
+    shipped = T.load(T.ROOT / "assets" / "hedgehog.safetensors")
+    maps = {n: [(w[l], b[l]) for l in range(T.C.LAYERS)] for n, (w, b) in shipped.items() if n in T.WIDTHS}
+    for set_name, seqs in (("training", train), ("held-out", held)):
+        per_sequence = T.per_sequence_tv(T.heads_of(weights, seqs), maps)
+        for kind in sorted({kind for kind, _, _ in seqs}):
+            bands = T.by_length([p for (k, _, _), p in zip(seqs, per_sequence) if k == kind])
+            print(f"{set_name} {kind}: " + "; ".join(
+                f"{b['tokens'][0]}–{b['tokens'][1]} tokens ({b['sequences']}) "
+                + ", ".join(f"{n} {tv:.3f}" for n, tv in b["mean_tv"].items())
+                for b in bands if b["sequences"]), flush=True)
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     layer = int(args[0]) if args else 0
     tokenizer = T.C.reference_tokenizer()
     weights = T.model_golden.shipped_weights(T.ROOT / "assets")
+    if "--fit" in sys.argv:
+        fit(tokenizer, weights)
+        return
     train, _, presets = T.corpus(tokenizer, tuning=True)
     preset_heads = [s[layer] for s in T.heads_of(weights, presets)]
     if "--oracle" in sys.argv:
